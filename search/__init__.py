@@ -1,0 +1,38 @@
+"""vnsearch core: Vietnamese analysis, index generations, query language and ranked search.
+
+This is the only package that imports whoosh or pyvi; ``indexer`` and ``web`` use what is
+exported here.
+
+Build an index, then search it::
+
+    >>> import datetime, search
+    >>> ix = search.Index("/tmp/vnsearch-doc")
+    >>> with ix.new_generation() as gen:            # full rebuild, switched in atomically at exit
+    ...     gen.add_many([{"id": "a1", "title": "Khoa học và đời sống",
+    ...                    "body": "Hội thảo khoa học tại Huế.", "date": datetime.date(2023, 11, 13),
+    ...                    "category": "Khoa học", "source": "demo", "url": "https://example.vn/a1"}])
+    1
+    >>> res = ix.search("khoa hoc", date_from="2023-01-01")
+    >>> res.total, res.hits[0].id, res.hits[0].title_html
+    (1, 'a1', '<mark class="match term0">Khoa học</mark> và đời sống')
+    >>> with ix.updating() as w:                   # incremental: upsert / delete in the current one
+    ...     w.delete("a1")
+    1
+
+Articles are mappings with ``id`` (required), ``title``, ``summary``, ``body``, ``date``
+(``datetime.date``/``datetime``/None), ``category``, ``source`` and ``url``.
+"""
+
+from search.errors import IndexCorruptError, IndexLockedError, QueryError, SearchError
+from search.index import Index
+from search.results import Hit, Results
+
+__all__ = [
+    "Hit",
+    "Index",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "QueryError",
+    "Results",
+    "SearchError",
+]

@@ -1,0 +1,132 @@
+"""From text to index tokens: syllables, pyvi words and compounds, in an exact and a folded form.
+
+Token scheme (chosen by ``benchmarks/token_scheme.py``; figures in ``benchmarks/results/token_scheme.md``):
+
+* every syllable is a token (so "học" finds "khoa học"), at consecutive positions, so a phrase
+  query over syllables matches a multi-syllable word wherever it stands;
+* every multi-syllable pyvi word is one more token ("khoa_học") at the position of its first
+  syllable, spanning the whole word: a query word becomes one cheap term lookup that only matches
+  where pyvi also saw the word, which ranks "khoa học" above "khoa … học" apart;
+* a compound ("tp.hcm", "13/11/2023", "covid-19") is a token as typed, and its parts are tokens too;
+* the exact fields key tokens by ``text.exact_key`` (lowercase, canonical tone), the folded
+  fields by ``text.fold`` (no marks, đ→d), with the *same* character offsets, so a highlight found
+  through a folded field marks the accented original.
+
+Workers produce plain tuples (``segment_article``); the writer wraps them in ``Analyzed`` so the
+Whoosh analyzer replays them instead of running pyvi again.
+"""
+
+from collections.abc import Iterator, Mapping
+
+from whoosh.analysis import Token, Tokenizer
+
+from search.segment import Unit, segment
+from search.text import exact_key, fold, nfc
+
+TEXT_FIELDS = ("title", "summary", "body")
+
+# (key, position, startchar, endchar)
+TokenTuple = tuple[str, int, int, int]
+
+
+def tokens(text: str) -> list[TokenTuple]:
+    """Exact-form tokens of an NFC text, with character offsets into it."""
+    out: list[TokenTuple] = []
+    pos = 0
+    for word in segment(text):
+        first = pos
+        for unit in word:
+            pos = _unit_tokens(unit, pos, out)
+        if len(word) > 1:
+            key = "_".join(exact_key(u.text) for u in word)
+            out.append((key, first, word[0].start, word[-1].end))
+    return out
+
+
+def _unit_tokens(unit: Unit, pos: int, out: list[TokenTuple]) -> int:
+    if not unit.is_compound:
+        out.append((exact_key(unit.text), pos, unit.start, unit.end))
+        return pos + 1
+    out.append((compound_key(unit.text), pos, unit.start, unit.end))
+    for part in unit.parts():
+        out.append((exact_key(part.text), pos, part.start, part.end))
+        pos += 1
+    return pos
+
+
+def compound_key(text: str) -> str:
+    """A compound keeps its joiners; each part gets its exact key."""
+    return "".join(exact_key(c) if c.isalnum() else c for c in _split_keep(text))
+
+
+def _split_keep(text: str) -> list[str]:
+    """Split into alphanumeric runs and single joiner characters."""
+    pieces: list[str] = []
+    for ch in text:
+        if pieces and ch.isalnum() and pieces[-1][-1].isalnum():
+            pieces[-1] += ch
+        else:
+            pieces.append(ch)
+    return pieces
+
+
+def folded(toks: list[TokenTuple]) -> list[TokenTuple]:
+    """The same tokens keyed for accentless matching; offsets unchanged."""
+    return [(fold(k), p, s, e) for k, p, s, e in toks]
+
+
+def segment_article(article: Mapping) -> dict:
+    """Everything pyvi has to do for one article: the expensive step, run in worker processes."""
+    texts = {f: nfc(article.get(f) or "") for f in TEXT_FIELDS}
+    exact = {f: tokens(t) for f, t in texts.items()}
+    return {"texts": texts, "exact": exact, "folded": {f: folded(t) for f, t in exact.items()}}
+
+
+class Analyzed(str):
+    """A field value that carries its tokens, so the index writer does not segment it again."""
+
+    tokens: list[TokenTuple]
+
+    def __new__(cls, text: str, toks: list[TokenTuple]) -> "Analyzed":
+        obj = super().__new__(cls, text)
+        obj.tokens = toks
+        return obj
+
+
+class VietnameseTokenizer(Tokenizer):
+    """Whoosh tokenizer: replays ``Analyzed`` tokens, or segments a plain string with pyvi."""
+
+    def __init__(self, folded: bool = False):
+        self.folded = folded
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VietnameseTokenizer) and other.folded == self.folded
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        toks = value.tokens if isinstance(value, Analyzed) else tokens(nfc(value))
+        if self.folded and not isinstance(value, Analyzed):
+            toks = folded(toks)
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for key, pos, start, end in toks:
+            t.text = key
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = key
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = start_char + start
+                t.endchar = start_char + end
+            yield t

@@ -1,0 +1,167 @@
+"""``Index``: one object per process that reads, searches and writes one index directory.
+
+Readers keep one Whoosh searcher open and check before each search whether the generation pointer
+changed (one ``stat``) or the generation got a new commit (``up_to_date``): a running server sees a
+rebuild or an incremental update without a restart, and pays almost nothing when nothing changed.
+"""
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+from whoosh.index import EmptyIndexError
+
+from search import generations, searching
+from search.errors import IndexCorruptError
+from search.query import DEFAULT_TUNING, Tuning
+from search.results import Hit, Results
+from search.writing import GenerationBuilder, Updater
+
+RELATED_TERMS = 12
+
+
+class Index:
+    def __init__(
+        self, path: str | Path, tuning: Tuning = DEFAULT_TUNING, workers: int | None = None
+    ):
+        self.path = Path(path)
+        self.tuning = tuning
+        self.workers = workers
+        self._lock = threading.RLock()
+        self._stamp: tuple[int, int] | None = None
+        self._name: str | None = None
+        self._searcher = None
+        self._retired = (
+            None  # the searcher before last: closed one swap later, when no request uses it
+        )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def searcher(self):
+        """The current Whoosh searcher (None for an index never built), refreshed if stale."""
+        with self._lock:
+            stamp = generations.pointer_stamp(self.path)
+            if stamp != self._stamp or (self._searcher is None and stamp is not None):
+                self._open(generations.current(self.path), stamp)
+            elif self._searcher is not None and not self._searcher.up_to_date():
+                self._swap(self._searcher.refresh())
+            return self._searcher
+
+    def _open(self, name: str | None, stamp) -> None:
+        searcher = None
+        if name is not None:
+            gen_dir = generations.generations_dir(self.path) / name
+            try:
+                searcher = whoosh_index.open_dir(str(gen_dir)).searcher()
+            except (EmptyIndexError, OSError, ValueError) as exc:
+                raise IndexCorruptError(f"cannot open index generation {gen_dir}: {exc}") from exc
+        self._swap(searcher)
+        self._name, self._stamp = name, stamp
+
+    def _swap(self, searcher) -> None:
+        if self._retired is not None:
+            self._retired.close()
+        self._retired, self._searcher = self._searcher, searcher
+
+    @property
+    def generation(self) -> str | None:
+        self.searcher()
+        return self._name
+
+    def doc_count(self) -> int:
+        s = self.searcher()
+        return s.doc_count() if s else 0
+
+    def search(
+        self,
+        q: str = "",
+        date_from=None,
+        date_to=None,
+        category: str | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 10,
+    ) -> Results:
+        """Ranked, filtered, faceted and highlighted search; see ``search.query`` for the syntax."""
+        started = time.perf_counter()
+        req = searching.make_request(q, date_from, date_to, category, sort, page, per_page)
+        s = self.searcher()
+        if s is None:
+            res = Results(req.q, 0, req.page, req.per_page, 0.0, [], {}, None)
+        else:
+            res = searching.run(s, req, self.tuning)
+        res.took_ms = (time.perf_counter() - started) * 1000
+        return res
+
+    def get(self, article_id: str) -> dict | None:
+        s = self.searcher()
+        doc = s.document(id=article_id) if s else None
+        if doc and doc.get("date"):
+            doc["date"] = doc["date"].date()
+        return doc
+
+    def related(self, article_id: str, n: int = 5) -> list[Hit]:
+        """More like this: the article's most distinctive title and body terms, itself excluded."""
+        s = self.searcher()
+        docnum = s.document_number(id=article_id) if s else None
+        if docnum is None:
+            raise KeyError(article_id)
+        stored = s.stored_fields(docnum)
+        text = " ".join([stored.get("title", "")] * 2 + [stored.get("summary", "")])
+        terms = s.key_terms_from_text("body", text, numterms=RELATED_TERMS)
+        if not terms:
+            return []
+        wq = Q.AndNot(
+            Q.Or([Q.Term("body", t, boost=w) for t, w in terms]), Q.Term("id", article_id)
+        )
+        results = s.search(wq, limit=n, terms=True)
+        return searching.hits(results, list(results))
+
+    def stats(self) -> dict:
+        """Generation, article count, date range, categories and size on disk."""
+        newest = self.search("", sort="newest", per_page=1)
+        oldest = self.search("", sort="oldest", per_page=1)
+        return {
+            "generation": self.generation,
+            "articles": self.doc_count(),
+            "date_min": oldest.hits[0].date if oldest.hits else None,
+            "date_max": newest.hits[0].date if newest.hits else None,
+            "categories": newest.facets.get("categories", {}),
+            "size_bytes": _size(self.path),
+        }
+
+    # --- writing -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def new_generation(self) -> Iterator[GenerationBuilder]:
+        """Build a complete new generation; it becomes current only if the block ends cleanly."""
+        with generations.write_lock(self.path):
+            builder = GenerationBuilder(self.path, self.workers)
+            ok = False
+            try:
+                yield builder
+                ok = True
+            finally:
+                builder.finish(ok)
+
+    @contextlib.contextmanager
+    def updating(self) -> Iterator[Updater]:
+        """Upsert and delete by id in the current generation (created empty if there is none)."""
+        with generations.write_lock(self.path):
+            if generations.current(self.path) is None:
+                GenerationBuilder(self.path, self.workers).finish(True)
+            updater = Updater(self.path, self.workers)
+            ok = False
+            try:
+                yield updater
+                ok = True
+            finally:
+                updater.finish(ok)
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0

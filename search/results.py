@@ -1,0 +1,51 @@
+"""What a search returns: plain dataclasses, with JSON-ready dicts for the API and the CLI."""
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    url: str | None
+    date: dt.date | None
+    category: str | None
+    source: str | None
+    score: float
+    title_html: str  # escaped, <mark> around matches
+    snippet_html: str  # escaped, <mark> around matches, about 200 characters
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["date"] = self.date.isoformat() if self.date else None
+        d["score"] = round(self.score, 4)
+        return d
+
+
+@dataclass
+class Results:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.per_page)
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "size": self.per_page,
+            "took_ms": round(self.took_ms, 2),
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": self.facets,
+            "suggestion": self.suggestion,
+        }

@@ -1,0 +1,208 @@
+"""Running a search on one Whoosh searcher: filters, sorting, facets, hits, suggestions."""
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from pyvi import ViUtils
+from whoosh import query as Q
+from whoosh import sorting
+
+from search import highlight, query
+from search.errors import QueryError
+from search.results import Hit, Results
+from search.text import exact_key
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+MAX_DEPTH = 10_000  # page * per_page: deeper pages cost memory for nothing a reader uses
+FACETS = {"years": "year", "months": "month", "categories": "category"}
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated search request."""
+
+    q: str
+    date_from: dt.date | None
+    date_to: dt.date | None
+    category: str | None
+    sort: str
+    page: int
+    per_page: int
+
+
+def make_request(q, date_from, date_to, category, sort, page, per_page) -> Request:
+    """Check every parameter; a bad one is a QueryError that says which and why."""
+    if not isinstance(q, str):
+        raise QueryError("q must be text")
+    start, end = _date(date_from, "date_from"), _date(date_to, "date_to")
+    if start and end and start > end:
+        raise QueryError(
+            f"Ngày bắt đầu {start:%d/%m/%Y} sau ngày kết thúc {end:%d/%m/%Y} (from > to)."
+        )
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    page, per_page = _int(page, "page", 1, MAX_PAGE), _int(per_page, "per_page", 1, MAX_PER_PAGE)
+    if page * per_page > MAX_DEPTH:
+        raise QueryError(f"Chỉ xem được {MAX_DEPTH} kết quả đầu tiên; hãy thu hẹp tìm kiếm.")
+    return Request(q.strip(), start, end, category or None, sort, page, per_page)
+
+
+def _date(value, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise QueryError(f"{name}: {str(value)[:40]!r} is not a date as YYYY-MM-DD") from None
+
+
+def _int(value, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise QueryError(f"{name} must be a whole number") from None
+    if not low <= number <= high:
+        raise QueryError(f"{name} must be between {low} and {high}")
+    return number
+
+
+def run(searcher, req: Request, tuning: query.Tuning) -> Results:
+    """Search, count facets over the whole filtered set, and shape the requested page."""
+    parsed = query.parse(req.q)
+    wq = query.build(parsed, tuning)
+    sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
+    results = searcher.search(
+        wq,
+        filter=_filter(req),
+        limit=req.page * req.per_page,
+        sortedby=_sortedby(sort),
+        groupedby={name: sorting.FieldFacet(col) for name, col in FACETS.items()},
+        maptype=sorting.Count,
+        terms=True,
+    )
+    shown = results[(req.page - 1) * req.per_page : req.page * req.per_page]
+    found = hits(results, shown, scored=sort == "relevance")
+    total = len(results)
+    return Results(
+        query=req.q,
+        total=total,
+        page=req.page,
+        per_page=req.per_page,
+        took_ms=0.0,
+        hits=found,
+        facets=_facets(results),
+        suggestion=_suggestion(searcher, req, parsed, total, tuning),
+    )
+
+
+def _filter(req: Request) -> Q.Query | None:
+    parts: list[Q.Query] = []
+    if req.date_from or req.date_to:
+        start = dt.datetime.combine(req.date_from, dt.time.min) if req.date_from else None
+        end = dt.datetime.combine(req.date_to, dt.time.max) if req.date_to else None
+        parts.append(Q.DateRange("date", start, end))
+    if req.category:
+        parts.append(Q.Term("category", req.category))
+    return Q.And(parts) if parts else None
+
+
+def _sortedby(sort: str):
+    if sort == "relevance":
+        return None
+    # undated articles go last either way
+    return sorting.MultiFacet(
+        [sorting.FieldFacet("undated"), sorting.FieldFacet("date", reverse=sort == "newest")]
+    )
+
+
+def _facets(results) -> dict[str, dict[str, int]]:
+    out = {}
+    for name in FACETS:
+        counts = results.groups(name)
+        out[name] = {k: v for k, v in sorted(counts.items(), key=_facet_order(name)) if k}
+    return out
+
+
+def _facet_order(name: str):
+    if name == "categories":
+        return lambda kv: (-kv[1], kv[0] or "")
+    return lambda kv: kv[0] or ""
+
+
+def hits(results, shown, scored: bool = True) -> list[Hit]:
+    """Hits with highlights; sorted (unscored) results report score 0."""
+    fields = ["title", "title_f", "summary", "summary_f", "body", "body_f"]
+    spans = highlight.load_spans(results, [h.docnum for h in shown], fields)
+    return [_hit(h, spans.get(h.docnum, {}), scored) for h in shown]
+
+
+def _hit(h, spans: dict, scored: bool) -> Hit:
+    stored = h.fields()
+    title, summary, body = (stored.get(f, "") for f in ("title", "summary", "body"))
+    if spans.get("body"):
+        snippet = highlight.snippet(body, spans["body"])
+    elif summary:
+        snippet = highlight.snippet(summary, spans.get("summary", []))
+    else:
+        snippet = highlight.snippet(body, [])
+    date = stored.get("date")
+    return Hit(
+        id=stored["id"],
+        title=title,
+        url=stored.get("url") or None,
+        date=date.date() if date else None,
+        category=stored.get("category") or None,
+        source=stored.get("source") or None,
+        score=float(h.score) if scored else 0.0,
+        title_html=highlight.mark(title, spans.get("title", [])),
+        snippet_html=snippet,
+    )
+
+
+def _suggestion(searcher, req: Request, parsed, total: int, tuning) -> str | None:
+    """An accented form of an accentless query, or spelling fixes, shown when they find more."""
+    if not req.q or parsed.required or parsed.excluded:
+        return None
+    if parsed.folded:
+        candidate = _same_case(ViUtils.add_accents(req.q), req.q)
+        exact_only = dataclasses.replace(tuning, fallback=0.0)
+        better = candidate != req.q and _count(searcher, req, candidate, exact_only) > 0
+    else:
+        candidate = _respelled(searcher, req.q)
+        better = candidate != req.q and _count(searcher, req, candidate, tuning) > total
+    return candidate if better else None
+
+
+def _same_case(candidate: str, typed: str) -> str:
+    """pyvi capitalises what it restores; keep the reader's own casing, letter by letter."""
+    if len(candidate) != len(typed):
+        return candidate
+    return "".join(
+        c.upper() if t.isupper() else c.lower() for c, t in zip(candidate, typed, strict=True)
+    )
+
+
+def _respelled(searcher, text: str) -> str:
+    """Replace words the index has never seen with the closest indexed word."""
+    corrector = searcher.corrector("body")
+    words = text.split()
+    for i, word in enumerate(words[: query.MAX_WORDS]):
+        key = exact_key(word)
+        if not key.isalpha() or searcher.doc_frequency("body", key):
+            continue
+        found = corrector.suggest(key, limit=1, maxdist=1, prefix=1)
+        if found:
+            words[i] = found[0]
+    return " ".join(words)
+
+
+def _count(searcher, req: Request, text: str, tuning) -> int:
+    wq = query.build(query.parse(text), tuning)
+    return len(searcher.search(wq, filter=_filter(req), limit=1))

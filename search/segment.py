@@ -1,0 +1,96 @@
+"""pyvi word segmentation with exact character offsets into the (NFC) text.
+
+pyvi returns a re-spaced string with no offsets. We cut the text into syllables ourselves with
+``re.finditer`` (so every unit keeps its span), ask pyvi's CRF model for the begin/inside label of
+each unit, and join units into words with the rule ``ViTokenizer.tokenize`` applies. Offsets
+therefore come straight from the regex and are right across newlines, repeated spaces, URLs and
+numbers by construction.
+
+Units are richer than pyvi's own: "TP.HCM", "13/11/2023", "COVID-19", "3,2" and
+"thuathienhue.gov.vn" stay one unit (a *compound*), so they are searchable as typed; their parts
+are indexed too (see ``search.analysis``).
+"""
+
+import re
+import string
+from dataclasses import dataclass
+
+from pyvi.ViTokenizer import ViTokenizer
+
+# A compound: word characters joined by . / - , @ _ with no space around the joiner.
+_UNIT = re.compile(r"\w+(?:[./\-,@_:']\w+)*|[^\w\s]")
+_JOINERS = re.compile(r"[./\-,@_:']")
+_PART = re.compile(r"[^\W_]+")
+MAX_UNITS = 1000  # pyvi's CRF runs per chunk of units, so a 10 MB body costs memory linearly
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One syllable, compound or punctuation mark, with its span in the text."""
+
+    text: str
+    start: int
+    end: int
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalnum()
+
+    @property
+    def is_compound(self) -> bool:
+        return self.is_word and _JOINERS.search(self.text) is not None
+
+    def parts(self) -> list["Unit"]:
+        """The alphanumeric runs inside a compound ("COVID-19" → "COVID", "19")."""
+        return [
+            Unit(m.group(), self.start + m.start(), self.start + m.end())
+            for m in _PART.finditer(self.text)
+        ]
+
+
+def units(text: str) -> list[Unit]:
+    """Cut text into units with their character spans."""
+    return [Unit(m.group(), m.start(), m.end()) for m in _UNIT.finditer(text)]
+
+
+def segment(text: str) -> list[list[Unit]]:
+    """Group the text's word units into pyvi words; each inner list is one word's syllables."""
+    found = units(text)
+    words: list[list[Unit]] = []
+    for start in range(0, len(found), MAX_UNITS):
+        chunk = found[start : start + MAX_UNITS]
+        words.extend(_join(chunk, _labels(chunk)))
+    return [w for w in words if w[0].is_word]
+
+
+def _labels(chunk: list[Unit]) -> list[str]:
+    if not chunk:
+        return []
+    sent = [u.text for u in chunk]
+    return list(ViTokenizer.model.predict([ViTokenizer.sent2features(sent, False)])[0])
+
+
+def _join(chunk: list[Unit], labels: list[str]) -> list[list[Unit]]:
+    """Apply ``ViTokenizer.tokenize``'s joining rule to labelled units."""
+    words: list[list[Unit]] = []
+    for i, (unit, label) in enumerate(zip(chunk, labels, strict=True)):
+        if i and label == "I_W" and _joinable(chunk[i - 1], unit):
+            words[-1].append(unit)
+        else:
+            words.append([unit])
+    return words
+
+
+def _joinable(prev: Unit, unit: Unit) -> bool:
+    return (
+        unit.text not in string.punctuation
+        and prev.text not in string.punctuation
+        and unit.is_word
+        and prev.is_word
+        and not unit.is_compound
+        and not prev.is_compound
+        and not unit.text[0].isdigit()
+        and not prev.text[0].isdigit()
+        and not (unit.text[0].istitle() and not prev.text[0].istitle())
+        and prev.end < unit.start  # syllables of one word are separated by space
+    )

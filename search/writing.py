@@ -1,0 +1,179 @@
+"""Writers: build a new generation, or upsert/delete in the current one.
+
+Segmentation (pyvi) is the cost of indexing, so ``analyze_many`` runs it in worker processes and
+the one Whoosh writer in this process only replays the finished tokens (``analysis.Analyzed``).
+"""
+
+import datetime as dt
+import itertools
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from search import generations
+from search.analysis import TEXT_FIELDS, Analyzed, segment_article
+from search.schema import FOLDED_SUFFIX, build_schema
+from search.text import nfc
+
+Progress = Callable[[int], None] | None
+WRITER_LIMIT_MB = 256
+CHUNK = 16
+IN_FLIGHT_PER_WORKER = 4
+
+
+def analyze_many(articles: Iterable[Mapping], workers: int | None = None) -> Iterator[tuple]:
+    """(article, segmentation) pairs in input order, segmented on every core.
+
+    At most a few chunks per worker are in flight, so memory stays bounded for any input size.
+    """
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        for art in articles:
+            yield art, segment_article(art)
+        return
+    ctx = multiprocessing.get_context("fork")  # workers inherit pyvi's model already in memory
+    with ctx.Pool(workers) as pool:
+        in_flight: deque = deque()
+        for chunk in _batches(articles, CHUNK):
+            in_flight.append(pool.apply_async(_segment_chunk, (chunk,)))
+            if len(in_flight) >= IN_FLIGHT_PER_WORKER * workers:
+                yield from in_flight.popleft().get()
+        while in_flight:
+            yield from in_flight.popleft().get()
+
+
+def _batches(items: Iterable, size: int) -> Iterator[tuple]:
+    it = iter(items)
+    while batch := tuple(itertools.islice(it, size)):
+        yield batch
+
+
+def _segment_chunk(chunk: tuple[Mapping, ...]) -> list[tuple]:
+    return [(art, segment_article(art)) for art in chunk]
+
+
+def document(article: Mapping, seg: dict) -> dict:
+    """Whoosh field values for one article and its segmentation."""
+    date = _as_datetime(article.get("date"))
+    doc = {
+        "id": _required_id(article),
+        "url": nfc(article.get("url") or ""),
+        "date": date,
+        "undated": 0 if date else 1,
+        "year": f"{date:%Y}" if date else "",
+        "month": f"{date:%Y-%m}" if date else "",
+        "category": nfc(article.get("category") or ""),
+        "source": nfc(article.get("source") or ""),
+    }
+    for field in TEXT_FIELDS:
+        text = seg["texts"][field]
+        doc[field] = Analyzed(text, seg["exact"][field])
+        doc["_stored_" + field] = text
+        doc[field + FOLDED_SUFFIX] = Analyzed(text, seg["folded"][field])
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def _required_id(article: Mapping) -> str:
+    value = article.get("id")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"article without an id: {str(article.get('title'))[:80]!r}")
+    return value.strip()
+
+
+def _as_datetime(value: object) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
+
+
+class GenerationBuilder:
+    """Writes a complete new generation; ``commit`` switches it in, ``abort`` discards it."""
+
+    def __init__(self, root: Path, workers: int | None = None):
+        self.root = root
+        self.workers = workers
+        self.name = generations.next_name(root)
+        self.path = generations.generations_dir(root) / (self.name + generations.BUILDING)
+        self.path.mkdir(parents=True)
+        self._writer = whoosh_index.create_in(str(self.path), build_schema()).writer(
+            limitmb=WRITER_LIMIT_MB
+        )
+        self.count = 0
+        self.aborted = False
+
+    def add(self, article: Mapping) -> None:
+        self._writer.add_document(**document(article, segment_article(article)))
+        self.count += 1
+
+    def add_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
+        """Add articles (segmented in parallel); returns how many were added."""
+        added = 0
+        for art, seg in analyze_many(articles, self.workers):
+            self._writer.add_document(**document(art, seg))
+            added += 1
+            if progress:
+                progress(1)
+        self.count += added
+        return added
+
+    def abort(self) -> None:
+        """Leave the current generation as it is."""
+        self.aborted = True
+
+    def finish(self, ok: bool) -> None:
+        if ok and not self.aborted:
+            self._writer.commit()
+            final = self.path.with_name(self.name)
+            os.rename(self.path, final)
+            generations.switch(self.root, self.name)
+            generations.remove_all_but(self.root, self.name)
+        else:
+            self._writer.cancel()
+            generations.remove_all_but(self.root, generations.current(self.root))
+
+
+class Updater:
+    """Upserts and deletes by id in the current generation, committed together at the end."""
+
+    def __init__(self, root: Path, workers: int | None = None):
+        name = generations.current(root)
+        if name is None:
+            raise FileNotFoundError(f"no index at {root} yet: build one with a full reindex first")
+        self.workers = workers
+        ix = whoosh_index.open_dir(str(generations.generations_dir(root) / name))
+        self._writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        self.upserted = 0
+        self.deleted = 0
+
+    def upsert(self, article: Mapping) -> None:
+        self._writer.update_document(**document(article, segment_article(article)))
+        self.upserted += 1
+
+    def upsert_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
+        done = 0
+        for art, seg in analyze_many(articles, self.workers):
+            self._writer.update_document(**document(art, seg))
+            done += 1
+            if progress:
+                progress(1)
+        self.upserted += done
+        return done
+
+    def delete(self, article_id: str) -> int:
+        n = self._writer.delete_by_term("id", article_id)
+        self.deleted += n
+        return n
+
+    def finish(self, ok: bool) -> None:
+        if ok:
+            self._writer.commit()
+        else:
+            self._writer.cancel()
