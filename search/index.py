@@ -25,9 +25,7 @@ RELATED_TERMS = 12
 
 
 class Index:
-    def __init__(
-        self, path: str | Path, tuning: Tuning = DEFAULT_TUNING, workers: int | None = None
-    ):
+    def __init__(self, path: str | Path, tuning: Tuning = DEFAULT_TUNING, workers: int | None = None):
         self.path = Path(path)
         self.tuning = tuning
         self.workers = workers
@@ -35,9 +33,7 @@ class Index:
         self._stamp: tuple[int, int] | None = None
         self._name: str | None = None
         self._searcher = None
-        self._retired = (
-            None  # the searcher before last: closed one swap later, when no request uses it
-        )
+        self._retired = None  # the searcher before last: closed one swap later, when no request uses it
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -48,7 +44,9 @@ class Index:
             if stamp != self._stamp or (self._searcher is None and stamp is not None):
                 self._open(generations.current(self.path), stamp)
             elif self._searcher is not None and not self._searcher.up_to_date():
-                self._swap(self._searcher.refresh())
+                # Reopen rather than refresh(): Whoosh's refresh reuses segment readers that
+                # keep their old deletions.
+                self._open(self._name, stamp)
             return self._searcher
 
     def _open(self, name: str | None, stamp) -> None:
@@ -115,9 +113,7 @@ class Index:
         terms = s.key_terms_from_text("body", text, numterms=RELATED_TERMS)
         if not terms:
             return []
-        wq = Q.AndNot(
-            Q.Or([Q.Term("body", t, boost=w) for t, w in terms]), Q.Term("id", article_id)
-        )
+        wq = Q.AndNot(Q.Or([Q.Term("body", t, boost=w) for t, w in terms]), Q.Term("id", article_id))
         results = s.search(wq, limit=n, terms=True)
         return searching.hits(results, list(results))
 

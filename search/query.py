@@ -1,20 +1,23 @@
 """The query language and its translation into a Whoosh query.
 
-Syntax: plain words, ``"quoted phrases"``, ``-exclusion`` (of a word or a phrase), ``OR`` between
-two words or phrases, and ``title:word`` / ``title:"phrase"``. Plain text between operators is
-segmented with pyvi as a whole (Whoosh's own parser would split on spaces first and break
-multi-syllable words). No wildcard, fuzzy or regex syntax exists, so no query can expand over the
-whole term list.
+Syntax: plain words, ``"quoted phrases"``, ``-exclusion`` (of a word or a phrase), ``OR`` (accepted;
+plain words are alternatives already) and ``title:word`` / ``title:"phrase"``. Plain text between
+operators is segmented with pyvi as a whole (Whoosh's own parser would split on spaces first and
+break multi-syllable words). No wildcard, fuzzy or regex syntax exists, so no query can expand
+over the whole term list.
 
-Matching: plain words are *should* clauses scored with BM25F and a coordination factor (an article
-with every word ranks first, one missing a word still appears); phrases and ``title:`` clauses are
-required; exclusions remove. A query typed with any diacritic searches the exact fields, with the
-folded fields as a low-weight fallback (so "bán" ranks "bán" above "bạn"); a query typed without
-any searches the folded fields only (mixing exact fields in hurts: measured in
-``shared/notes/relevance-experiments.md``).
+Matching: every plain word contributes term leaves (its syllables, compounds and parts, and the
+whole-word token) scored with BM25F over title, summary and body; an article with more of them
+ranks higher. Terms found in more than ``Tuning.common`` of the articles only add score to
+articles that a more selective term matched (Vietnamese function syllables would otherwise match
+everything and cost a full scan). Phrases and ``title:`` clauses are required; exclusions remove.
+A query typed with any diacritic searches the exact fields, with the folded fields as a
+low-weight fallback (so "bán" ranks "bán" above "bạn"); a query typed without any searches the
+folded fields only (mixing exact fields in hurts: ``shared/notes/relevance-experiments.md``).
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from whoosh import query as Q
@@ -22,17 +25,16 @@ from whoosh import query as Q
 from search.analysis import compound_key
 from search.errors import QueryError
 from search.schema import FOLDED_SUFFIX
-from search.segment import Unit, segment, units
+from search.segment import Unit, segment
 from search.text import exact_key, fold, has_diacritics, nfc
 
 MAX_QUERY_CHARS = 500
+DocFreq = Callable[[str, str], float]
 MAX_WORDS = 32  # words beyond this are dropped: hundreds of terms would only cost time
 FIELDS = ("title", "summary", "body")
 FIELD_PREFIXES = {"title": "title", "tieude": "title", "tiêu_đề": "title"}
 
-_LEXEME = re.compile(
-    r'(?P<neg>-)?(?:(?P<field>[^\W\d]\w*):)?(?:"(?P<phrase>[^"]*)"?|(?P<bare>[^\s"]+))'
-)
+_LEXEME = re.compile(r'(?P<neg>-)?(?:(?P<field>[^\W\d]\w*):)?(?:"(?P<phrase>[^"]*)"?|(?P<bare>[^\s"]+))')
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,7 @@ class Tuning:
     summary: float = 1.5
     body: float = 1.0
     word: float = 1.0  # extra weight of a multi-syllable word's own token
-    phrase: float = 0.0  # extra weight of the syllable phrase (0 = not used)
-    coord: float = 0.5  # Or(scale=…): share of the score that depends on how many words matched
+    common: float = 0.05  # a term in more than this share of articles only adds score
     fallback: float = 0.1  # weight of folded matches under a query typed with diacritics
 
     def weight(self, name: str) -> float:
@@ -65,15 +66,13 @@ class Clause:
 
 @dataclass
 class ParsedQuery:
-    groups: list[list[Clause]] = field(
-        default_factory=list
-    )  # OR-alternatives, each a should-clause
+    words: list[list[Unit]] = field(default_factory=list)  # plain words: should-clauses
     required: list[Clause] = field(default_factory=list)
     excluded: list[Clause] = field(default_factory=list)
     folded: bool = False
 
     def is_empty(self) -> bool:
-        return not (self.groups or self.required or self.excluded)
+        return not (self.words or self.required or self.excluded)
 
 
 def parse(text: str) -> ParsedQuery:
@@ -86,13 +85,10 @@ def parse(text: str) -> ParsedQuery:
         )
     parsed = ParsedQuery(folded=not has_diacritics(text))
     run: list[str] = []
-    join_next = False
     for m in _LEXEME.finditer(text):
         bare, phrase, prefix, neg = m["bare"], m["phrase"], m["field"], m["neg"]
         if bare == "OR" and not prefix and not neg:
-            _flush(run, parsed, join_next)
-            join_next = bool(parsed.groups)
-            continue
+            continue  # plain words are alternatives already; OR is accepted as users type it
         fields = _fields_for(prefix)
         if fields is None:  # "foo:bar" with an unknown field is plain text
             bare, phrase = m.group(0).lstrip("-"), None
@@ -102,19 +98,15 @@ def parse(text: str) -> ParsedQuery:
         if not neg and phrase is None and fields is FIELDS:
             run.append(bare)
             continue
-        _flush(run, parsed, join_next)
-        join_next = False
+        parsed.words += _words(" ".join(run))
+        run.clear()
         clause = Clause(_words(phrase if phrase is not None else bare), phrase is not None, fields)
-        if not clause.words:
-            continue
-        if neg:
-            parsed.excluded.append(clause)
-        elif phrase is not None or fields is not FIELDS:
-            parsed.required.append(clause)
-    _flush(run, parsed, join_next)
+        if clause.words:
+            (parsed.excluded if neg else parsed.required).append(clause)
+    parsed.words += _words(" ".join(run))
     if text and parsed.is_empty():
         raise QueryError("Truy vấn không có từ nào để tìm. The query has no words to search for.")
-    parsed.groups = parsed.groups[:MAX_WORDS]
+    del parsed.words[MAX_WORDS:]
     return parsed
 
 
@@ -125,36 +117,24 @@ def _fields_for(prefix: str | None) -> tuple[str, ...] | None:
     return (name,) if name else None
 
 
-def _flush(run: list[str], parsed: ParsedQuery, join_first: bool) -> None:
-    """Segment a run of plain text as a whole; each word becomes a should-clause."""
-    if not run:
-        return
-    words = _words(" ".join(run))
-    run.clear()
-    for i, word in enumerate(words):
-        clause = Clause([word])
-        if i == 0 and join_first and parsed.groups:
-            parsed.groups[-1].append(clause)
-        else:
-            parsed.groups.append([clause])
-
-
 def _words(text: str) -> list[list[Unit]]:
-    """pyvi words of a query text (single units when pyvi finds no word at all)."""
-    return segment(text) or [[u] for u in units(text) if u.is_word]
+    """pyvi words of a query text: the whole run at once, so multi-syllable words survive."""
+    return segment(text) if text else []
 
 
-def build(parsed: ParsedQuery, tuning: Tuning = DEFAULT_TUNING) -> Q.Query:
-    """The Whoosh query for a parsed user query (``Every`` when it has only exclusions)."""
-    should = [_group(g, parsed.folded, tuning) for g in parsed.groups]
+def build(parsed: ParsedQuery, tuning: Tuning = DEFAULT_TUNING, doc_freq: DocFreq | None = None) -> Q.Query:
+    """The Whoosh query for a parsed user query (``Every`` when it has only exclusions).
+
+    ``doc_freq(field, key)`` (share of articles containing the term) lets common terms only add
+    score to articles a selective term already matched.
+    """
+    should = _should(parsed, tuning, doc_freq)
     required = [_clause(c, parsed.folded, tuning) for c in parsed.required]
     main: Q.Query
-    if should:
-        main = Q.Or(should, scale=tuning.coord) if len(should) > 1 else should[0]
-        if required:
-            main = Q.AndMaybe(Q.And(required), main)
-    elif required:
-        main = Q.And(required)
+    if should and required:
+        main = Q.AndMaybe(Q.And(required), should)
+    elif should or required:
+        main = should or Q.And(required)
     else:
         main = Q.Every()
     if parsed.excluded:
@@ -163,13 +143,43 @@ def build(parsed: ParsedQuery, tuning: Tuning = DEFAULT_TUNING) -> Q.Query:
     return main
 
 
-def _group(group: list[Clause], folded: bool, tuning: Tuning) -> Q.Query:
-    parts = [_clause(c, folded, tuning) for c in group]
-    return parts[0] if len(parts) == 1 else Q.Or(parts)
+def _should(parsed: ParsedQuery, tuning: Tuning, doc_freq: DocFreq | None) -> Q.Query | None:
+    """Plain words as term leaves (Whoosh can skip blocks on those); selective ones decide matching."""
+    leaves = [leaf for word in parsed.words for leaf in _leaves(word, parsed.folded, tuning)]
+    if not leaves:
+        return None
+    rare = [q for q, body_field, key in leaves if not doc_freq or doc_freq(body_field, key) <= tuning.common]
+    common = [q for q, body_field, key in leaves if doc_freq and doc_freq(body_field, key) > tuning.common]
+    if rare and common:
+        return Q.AndMaybe(Q.Or(rare), Q.Or(common))
+    return Q.Or(rare or common)
+
+
+def _leaves(word: list[Unit], folded: bool, tuning: Tuning) -> list[tuple[Q.Query, str, str]]:
+    """(query over the fields, body field, key) for each syllable, compound and the whole word."""
+    keys = [(compound_key(u.text) if u.is_compound else exact_key(u.text), 1.0) for u in word]
+    keys += [(exact_key(p.text), 1.0) for u in word if u.is_compound for p in u.parts()]
+    if len(word) > 1 and tuning.word:
+        keys.append(("_".join(exact_key(u.text) for u in word), tuning.word))
+    out = []
+    for key, boost in keys:
+        if folded:
+            out.append((_term_over_fields(fold(key), True, tuning, boost), "body" + FOLDED_SUFFIX, fold(key)))
+            continue
+        out.append((_term_over_fields(key, False, tuning, boost), "body", key))
+        if tuning.fallback:
+            fb = _term_over_fields(fold(key), True, tuning, boost * tuning.fallback)
+            out.append((fb, "body" + FOLDED_SUFFIX, fold(key)))
+    return out
+
+
+def _term_over_fields(key: str, folded: bool, tuning: Tuning, boost: float) -> Q.Query:
+    suffix = FOLDED_SUFFIX if folded else ""
+    return Q.Or([Q.Term(f + suffix, key, boost=tuning.weight(f) * boost) for f in FIELDS])
 
 
 def _clause(clause: Clause, folded: bool, tuning: Tuning, fallback: bool = True) -> Q.Query:
-    """A clause over its fields: folded fields only, or exact ones plus a weak folded fallback."""
+    """A phrase or field clause: folded fields only, or exact ones plus a weak folded fallback."""
     if folded:
         return _over_fields(clause, True, tuning)
     exact = _over_fields(clause, False, tuning)
@@ -180,41 +190,18 @@ def _clause(clause: Clause, folded: bool, tuning: Tuning, fallback: bool = True)
 
 def _over_fields(clause: Clause, folded: bool, tuning: Tuning, boost: float = 1.0) -> Q.Query:
     per_field = []
+    key = fold if folded else exact_key
     for name in clause.fields:
         fieldname = name + FOLDED_SUFFIX if folded else name
-        key = fold if folded else exact_key
-        if clause.phrase:
-            q = _phrase(fieldname, [u for w in clause.words for u in w], key)
-        else:
-            q = _word(fieldname, clause.words[0], key, tuning)
+        q = _phrase(fieldname, [u for w in clause.words for u in w], key)
         q.boost = tuning.weight(name) * boost
         per_field.append(q)
     return per_field[0] if len(per_field) == 1 else Q.Or(per_field)
 
 
-def _word(fieldname: str, word: list[Unit], key, tuning: Tuning) -> Q.Query:
-    """One query word: its syllables for recall, its whole-word token and phrase for precision."""
-    if len(word) == 1:
-        return _unit(fieldname, word[0], key)
-    syllables = Q.Or([_unit(fieldname, u, key) for u in word])
-    parts: list[Q.Query] = [syllables]
-    if tuning.word:
-        parts.append(Q.Term(fieldname, "_".join(key(u.text) for u in word), boost=tuning.word))
-    if tuning.phrase:
-        parts.append(_phrase(fieldname, word, key, boost=tuning.phrase))
-    return Q.Or(parts)
-
-
-def _unit(fieldname: str, unit: Unit, key) -> Q.Query:
-    if not unit.is_compound:
-        return Q.Term(fieldname, key(unit.text))
-    whole = key(compound_key(unit.text)) if key is fold else compound_key(unit.text)
-    return Q.Or([Q.Term(fieldname, whole), _phrase(fieldname, unit.parts(), key)])
-
-
-def _phrase(fieldname: str, seq: list[Unit], key, boost: float = 1.0) -> Q.Query:
-    """Consecutive syllables (compounds contribute their parts)."""
+def _phrase(fieldname: str, seq: list[Unit], key) -> Q.Query:
+    """Consecutive syllables (compounds contribute their parts); one syllable is a plain term."""
     flat = [p for u in seq for p in (u.parts() if u.is_compound else [u])]
     if len(flat) == 1:
-        return Q.Term(fieldname, key(flat[0].text), boost=boost)
-    return Q.Phrase(fieldname, [key(u.text) for u in flat], boost=boost)
+        return Q.Term(fieldname, key(flat[0].text))
+    return Q.Phrase(fieldname, [key(u.text) for u in flat])

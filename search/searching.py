@@ -1,17 +1,18 @@
 """Running a search on one Whoosh searcher: filters, sorting, facets, hits, suggestions."""
 
-import dataclasses
 import datetime as dt
+import html
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from pyvi import ViUtils
 from whoosh import query as Q
 from whoosh import sorting
 
 from search import highlight, query
 from search.errors import QueryError
 from search.results import Hit, Results
-from search.text import exact_key
+from search.text import exact_key, fold
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
@@ -39,9 +40,7 @@ def make_request(q, date_from, date_to, category, sort, page, per_page) -> Reque
         raise QueryError("q must be text")
     start, end = _date(date_from, "date_from"), _date(date_to, "date_to")
     if start and end and start > end:
-        raise QueryError(
-            f"Ngày bắt đầu {start:%d/%m/%Y} sau ngày kết thúc {end:%d/%m/%Y} (from > to)."
-        )
+        raise QueryError(f"Ngày bắt đầu {start:%d/%m/%Y} sau ngày kết thúc {end:%d/%m/%Y} (from > to).")
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     page, per_page = _int(page, "page", 1, MAX_PAGE), _int(per_page, "per_page", 1, MAX_PER_PAGE)
@@ -76,20 +75,23 @@ def _int(value, name: str, low: int, high: int) -> int:
 def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     """Search, count facets over the whole filtered set, and shape the requested page."""
     parsed = query.parse(req.q)
-    wq = query.build(parsed, tuning)
+    wq = query.build(parsed, tuning, _doc_freq(searcher))
     sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
-    results = searcher.search(
+    flt = _filter(req)
+    # The ranked page alone lets Whoosh skip blocks that cannot reach the top; counting the
+    # facets (and the total) is a separate unscored pass over column values.
+    top = searcher.search(wq, filter=flt, limit=req.page * req.per_page, sortedby=_sortedby(sort), terms=True)
+    counts = searcher.search(
         wq,
-        filter=_filter(req),
-        limit=req.page * req.per_page,
-        sortedby=_sortedby(sort),
+        filter=flt,
+        limit=None,
+        scored=False,
         groupedby={name: sorting.FieldFacet(col) for name, col in FACETS.items()},
         maptype=sorting.Count,
-        terms=True,
     )
-    shown = results[(req.page - 1) * req.per_page : req.page * req.per_page]
-    found = hits(results, shown, scored=sort == "relevance")
-    total = len(results)
+    shown = top[(req.page - 1) * req.per_page : req.page * req.per_page]
+    total = len(counts)
+    found = hits(top, shown, scored=sort == "relevance")
     return Results(
         query=req.q,
         total=total,
@@ -97,9 +99,14 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         per_page=req.per_page,
         took_ms=0.0,
         hits=found,
-        facets=_facets(results),
-        suggestion=_suggestion(searcher, req, parsed, total, tuning),
+        facets=_facets(counts),
+        suggestion=_suggestion(searcher, req, parsed, found, total, tuning),
     )
+
+
+def _doc_freq(searcher) -> query.DocFreq:
+    n = max(1, searcher.doc_count_all())
+    return lambda field, key: searcher.doc_frequency(field, key) / n
 
 
 def _filter(req: Request) -> Q.Query | None:
@@ -166,27 +173,45 @@ def _hit(h, spans: dict, scored: bool) -> Hit:
     )
 
 
-def _suggestion(searcher, req: Request, parsed, total: int, tuning) -> str | None:
-    """An accented form of an accentless query, or spelling fixes, shown when they find more."""
+def _suggestion(searcher, req: Request, parsed, found: list[Hit], total: int, tuning) -> str | None:
+    """The accented form of an accentless query, or spelling fixes that find more.
+
+    Accents are restored from the index itself: the marked words of the top hits are the accented
+    forms that actually matched ("khoa hoc" → "khoa học"). pyvi's ``add_accents`` guesses without
+    the index and often wrongly ("khoa hộc", "giáo dực"), so it is not used.
+    """
     if not req.q or parsed.required or parsed.excluded:
         return None
     if parsed.folded:
-        candidate = _same_case(ViUtils.add_accents(req.q), req.q)
-        exact_only = dataclasses.replace(tuning, fallback=0.0)
-        better = candidate != req.q and _count(searcher, req, candidate, exact_only) > 0
-    else:
-        candidate = _respelled(searcher, req.q)
-        better = candidate != req.q and _count(searcher, req, candidate, tuning) > total
+        candidate = _accented(req.q, found)
+        return candidate if candidate != req.q else None
+    candidate = _respelled(searcher, req.q)
+    better = candidate != req.q and _count(searcher, req, candidate, tuning) > total
     return candidate if better else None
 
 
-def _same_case(candidate: str, typed: str) -> str:
-    """pyvi capitalises what it restores; keep the reader's own casing, letter by letter."""
-    if len(candidate) != len(typed):
-        return candidate
-    return "".join(
-        c.upper() if t.isupper() else c.lower() for c, t in zip(candidate, typed, strict=True)
-    )
+_MARK = re.compile(r"<mark>(.*?)</mark>")
+
+
+def _accented(typed: str, found: list[Hit]) -> str:
+    """Replace each typed syllable by its most frequent accented form among the marked matches."""
+    forms: dict[str, Counter] = defaultdict(Counter)
+    for hit in found:
+        for marked in _MARK.findall(hit.title_html + hit.snippet_html):
+            for syllable in html.unescape(marked).split():
+                forms[fold(syllable)][syllable.lower()] += 1
+    words = []
+    for word in typed.split():
+        best = forms.get(fold(word))
+        words.append(_same_case(best.most_common(1)[0][0], word) if best else word)
+    return " ".join(words)
+
+
+def _same_case(form: str, typed: str) -> str:
+    """Keep the reader's own capitals."""
+    if len(form) != len(typed):
+        return form
+    return "".join(c.upper() if t.isupper() else c for c, t in zip(form, typed, strict=True))
 
 
 def _respelled(searcher, text: str) -> str:
@@ -204,5 +229,6 @@ def _respelled(searcher, text: str) -> str:
 
 
 def _count(searcher, req: Request, text: str, tuning) -> int:
-    wq = query.build(query.parse(text), tuning)
-    return len(searcher.search(wq, filter=_filter(req), limit=1))
+    """Matching articles, unscored."""
+    wq = query.build(query.parse(text), tuning, _doc_freq(searcher))
+    return len(searcher.search(wq, filter=_filter(req), limit=None, scored=False))

@@ -43,8 +43,7 @@ class Unit:
     def parts(self) -> list["Unit"]:
         """The alphanumeric runs inside a compound ("COVID-19" → "COVID", "19")."""
         return [
-            Unit(m.group(), self.start + m.start(), self.start + m.end())
-            for m in _PART.finditer(self.text)
+            Unit(m.group(), self.start + m.start(), self.start + m.end()) for m in _PART.finditer(self.text)
         ]
 
 

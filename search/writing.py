@@ -103,9 +103,7 @@ class GenerationBuilder:
         self.name = generations.next_name(root)
         self.path = generations.generations_dir(root) / (self.name + generations.BUILDING)
         self.path.mkdir(parents=True)
-        self._writer = whoosh_index.create_in(str(self.path), build_schema()).writer(
-            limitmb=WRITER_LIMIT_MB
-        )
+        self._writer = whoosh_index.create_in(str(self.path), build_schema()).writer(limitmb=WRITER_LIMIT_MB)
         self.count = 0
         self.aborted = False
 

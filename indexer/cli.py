@@ -1,0 +1,317 @@
+"""The ``vnsearch`` command line: build, update, search and inspect an index; serve it (web/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+import search
+from indexer.dates import DateError, parse_date
+from indexer.ingest import Scan, scan, winners
+from indexer.progress import progress
+from indexer.records import Rejection
+from indexer.sources import READERS, SourceError, SourceFile, find_files
+
+DEFAULT_INDEX = Path(".vnsearch/index")
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_REJECTED = 3
+EXIT_STRICT = 4
+EXIT_LOCKED = 75  # EX_TEMPFAIL: try again when the other writer is done
+EXIT_STATUS_HELP = f"""\b
+Exit status:
+  0   done; every record was indexed
+  {EXIT_ERROR}   error: no index yet (search, delete), unusable index, interrupted
+  {EXIT_USAGE}   usage error, or a query the search core rejects
+  {EXIT_REJECTED}   some records were rejected (reported as FILE:LINE: reason), the rest
+      were indexed; for delete: some ids were not in the index
+  {EXIT_STRICT}   --strict and some records were rejected: nothing was changed
+  {EXIT_LOCKED}  another process is writing the index (its lock file is named)
+"""
+_MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.S)
+
+
+class VnsearchGroup(click.Group):
+    """Loads ``serve`` only when asked for, and turns index errors into messages, not tracebacks."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "serve"])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "serve":
+            from web.cli import serve  # the web stack is not needed to index or search
+
+            return serve
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except search.IndexLockedError as exc:
+            _fail(str(exc), EXIT_LOCKED)
+        except search.QueryError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except search.SearchError as exc:
+            _fail(str(exc), EXIT_ERROR)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    click.echo(f"vnsearch: {message}", err=True)
+    sys.exit(status)
+
+
+@click.group(cls=VnsearchGroup, epilog=EXIT_STATUS_HELP)
+@click.version_option(package_name="vnsearch")
+def main() -> None:
+    """Full-text search for Vietnamese news.
+
+    Build an index with `vnsearch reindex`, keep it current with `add` and `delete`, query it
+    with `search`, and serve the web page and JSON API with `serve`.
+    """
+
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    envvar="VNSEARCH_INDEX",
+    show_envvar=True,
+    default=DEFAULT_INDEX,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index directory.",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(READERS)),
+    help="Read every source as this format instead of choosing by extension.",
+)
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help=f"If any record is rejected, change nothing and exit with status {EXIT_STRICT}.",
+)
+sources_argument = click.argument(
+    "sources", metavar="SOURCE...", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+SOURCES_HELP = """
+SOURCE is a file or a directory (read recursively). Formats by extension, each optionally
+gzipped (.gz): .jsonl (one article object per line), .csv (header row naming the fields),
+.html/.htm (article pages), .txt (scraped portal pages: headline, "Ngày cập nhật" line, body,
+"Nguồn:"). Fields: id, title, summary, body, date, category, source, url; without an id, one
+is derived from the url, else from the content. A later record with the same id replaces an
+earlier one. Rejected records are reported as FILE:LINE: reason; the rest are indexed.
+"""
+
+
+@main.command(epilog=SOURCES_HELP + "\n" + EXIT_STATUS_HELP)
+@index_option
+@format_option
+@strict_option
+@sources_argument
+def reindex(index_dir: Path, fmt: str | None, strict: bool, sources: tuple[Path, ...]) -> None:
+    """Rebuild the index from SOURCE... as a new generation.
+
+    The new generation becomes current only once complete: searches keep using the old one
+    meanwhile, and an interrupted run leaves it in place.
+    """
+    files = _source_files(sources, fmt)
+    ix = search.Index(index_dir)
+    started = time.monotonic()
+    with ix.new_generation() as gen:
+        plan = _scan(files)
+        if strict and plan.rejected:
+            gen.abort()
+            _strict_abort(plan, f"generation {ix.generation} stays current")
+        indexed = _write(gen.add_many, plan)
+    _summary(plan, indexed, time.monotonic() - started)
+    click.echo(f"generation {ix.generation} is current: {ix.doc_count():,} articles")
+    _exit_status(plan)
+
+
+@main.command(epilog=SOURCES_HELP + "\n" + EXIT_STATUS_HELP)
+@index_option
+@format_option
+@strict_option
+@sources_argument
+def add(index_dir: Path, fmt: str | None, strict: bool, sources: tuple[Path, ...]) -> None:
+    """Add or replace (by id) the articles of SOURCE... in the current generation."""
+    files = _source_files(sources, fmt)
+    ix = search.Index(index_dir)
+    started = time.monotonic()
+    with ix.updating() as writer:
+        plan = _scan(files)
+        if strict and plan.rejected:
+            _strict_abort(plan, "the index was not changed")
+        indexed = _write(writer.upsert_many, plan)
+    _summary(plan, indexed, time.monotonic() - started)
+    _exit_status(plan)
+
+
+@main.command(epilog=EXIT_STATUS_HELP)
+@index_option
+@click.argument("ids", metavar="ID...", nargs=-1, required=True)
+def delete(index_dir: Path, ids: tuple[str, ...]) -> None:
+    """Delete articles by id from the current generation."""
+    with _existing_index(index_dir).updating() as writer:
+        missing = [article_id for article_id in ids if writer.delete(article_id) == 0]
+    for article_id in missing:
+        click.echo(f"not found: {article_id}", err=True)
+    click.echo(f"deleted {len(ids) - len(missing)}, not found {len(missing)}")
+    if missing:
+        sys.exit(EXIT_REJECTED)
+
+
+def _existing_index(index_dir: Path) -> search.Index:
+    ix = search.Index(index_dir)
+    if ix.generation is None:
+        _fail(f"no index in {index_dir}: build one with 'vnsearch reindex'", EXIT_ERROR)
+    return ix
+
+
+def _source_files(sources: Iterable[Path], fmt: str | None) -> list[SourceFile]:
+    try:
+        files, skipped = find_files(sources, fmt)
+    except SourceError as exc:
+        raise click.BadParameter(str(exc), param_hint="SOURCE") from None
+    for path in skipped:
+        click.echo(f"{path}: skipped (not a known format; use --format to read it)", err=True)
+    return files
+
+
+def _scan(files: list[SourceFile]) -> Scan:
+    click.echo(f"reading {len(files)} file(s)", err=True)
+    return scan(files, report=_report)
+
+
+def _report(rejection: Rejection) -> None:
+    click.echo(str(rejection), err=True)
+
+
+def _write(add_many: Callable[..., int], plan: Scan) -> int:
+    with progress(plan.unique) as update:
+        return add_many(winners(plan), progress=update)
+
+
+def _strict_abort(plan: Scan, outcome: str) -> NoReturn:
+    _fail(f"--strict: {plan.rejected.total():,} record(s) rejected, nothing indexed; {outcome}", EXIT_STRICT)
+
+
+def _summary(plan: Scan, indexed: int, seconds: float) -> None:
+    rejected = plan.rejected.total()
+    click.echo(
+        f"read {plan.read:,}: indexed {indexed:,}, rejected {rejected:,}, "
+        f"duplicates {plan.duplicates:,} in {seconds:.1f} s ({indexed / max(seconds, 1e-9):,.0f} articles/s)"
+    )
+    if rejected:
+        reasons = ", ".join(f"{reason} {n:,}" for reason, n in plan.rejected.most_common())
+        click.echo(f"rejected by reason: {reasons}")
+
+
+def _exit_status(plan: Scan) -> None:
+    if plan.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+def _cli_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return _as_date(parse_date(value))
+    except DateError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _as_date(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+@main.command(name="search", epilog=EXIT_STATUS_HELP)
+@index_option
+@click.argument("query")
+@click.option(
+    "--from", "date_from", callback=_cli_date, metavar="DATE", help="Oldest date (2023-11-13 or 13/11/2023)."
+)
+@click.option("--to", "date_to", callback=_cli_date, metavar="DATE", help="Newest date, inclusive.")
+@click.option("--category", help="Only this category (exact name, e.g. 'Thời sự').")
+@click.option(
+    "--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True
+)
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--size", type=int, default=10, show_default=True, help="Hits per page (1-100).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def search_command(
+    index_dir: Path,
+    query: str,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    category: str | None,
+    sort: str,
+    page: int,
+    size: int,
+    as_json: bool,
+) -> None:
+    """Search the index: ranked hits with date, category, id, url and a snippet.
+
+    QUERY may be written with or without accents; "" with --from/--to/--category lists the
+    newest articles.
+    """
+    res = _existing_index(index_dir).search(
+        query, date_from=date_from, date_to=date_to, category=category, sort=sort, page=page, per_page=size
+    )
+    if as_json:
+        click.echo(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
+        return
+    bold = sys.stdout.isatty()
+    pages = max(res.pages, 1)
+    click.echo(
+        f'{res.total:,} result(s) for "{res.query}" (page {res.page} of {pages}, {res.took_ms:.0f} ms)'
+    )
+    if res.suggestion:
+        click.echo(f'did you mean "{res.suggestion}"?')
+    for rank, hit in enumerate(res.hits, start=(res.page - 1) * res.per_page + 1):
+        click.echo()
+        click.echo(f"{rank}. {_plain(hit.title_html, bold) or '(no title)'}")
+        details = [_vn_date(hit.date), hit.category, hit.source, f"id {hit.id}"]
+        click.echo("   " + " · ".join(d for d in details if d))
+        if hit.url:
+            click.echo(f"   {hit.url}")
+        click.echo(f"   {_plain(hit.snippet_html, bold)}")
+
+
+def _plain(marked_html: str, bold: bool) -> str:
+    """Highlighted HTML as terminal text: matches in bold on a terminal, plain otherwise."""
+    text = _MARK.sub(lambda m: click.style(m[1], bold=True) if bold else m[1], marked_html)
+    return " ".join(html.unescape(text).split())
+
+
+def _vn_date(value: dt.date | None) -> str:
+    return f"{value:%d/%m/%Y}" if value else ""
+
+
+@main.command(epilog=EXIT_STATUS_HELP)
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats(index_dir: Path, as_json: bool) -> None:
+    """Generation, article count, date range, categories and size on disk."""
+    info = search.Index(index_dir).stats()
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+        return
+    click.echo(f"index       {index_dir}")
+    click.echo(f"generation  {info['generation'] or '(none: never built)'}")
+    click.echo(f"articles    {info['articles']:,}")
+    click.echo(f"dates       {_vn_date(info['date_min']) or '-'} – {_vn_date(info['date_max']) or '-'}")
+    click.echo(f"size        {info['size_bytes'] / 1e6:.1f} MB")
+    click.echo(f"categories  {len(info['categories'])}")
+    for name, count in sorted(info["categories"].items(), key=lambda item: (-item[1], item[0])):
+        click.echo(f"  {count:>8,}  {name}")

@@ -1,0 +1,73 @@
+"""Tokens: syllables, words and compounds, with offsets that slice the stored text."""
+
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.analysis import compound_key, folded, segment_article, tokens
+from search.text import fold
+
+VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+piece = st.one_of(
+    st.text(alphabet=VIETNAMESE + VIETNAMESE.upper() + "0123456789", min_size=1, max_size=7),
+    st.sampled_from([" ", "  ", "\n", "\t", ". ", ",", "-", "/", "\"", "(", "http://x.vn/a-b.html", "13/11/2023"]),
+    st.text(max_size=3),  # anything at all, NFD marks and emoji included
+)
+text_strategy = st.lists(piece, max_size=60).map("".join)
+
+def keys(text):
+    return [k for k, *_ in tokens(text)]
+
+
+def surface_key(piece: str) -> str:
+    """What a token's text must be, given the stored text its offsets slice."""
+    return "_".join(compound_key(syllable) for syllable in piece.split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(text_strategy)
+def test_every_token_offset_slices_the_text_to_that_token(text):
+    text = unicodedata.normalize("NFC", text)
+    for key, _pos, start, end in tokens(text):
+        assert surface_key(text[start:end]) == key
+
+
+@settings(max_examples=200, deadline=None)
+@given(text_strategy)
+def test_folded_tokens_share_offsets_and_slice_to_the_folded_form(text):
+    text = unicodedata.normalize("NFC", text)
+    exact = tokens(text)
+    for (_k, p, s, e), (fk, fp, fs, fe) in zip(exact, folded(exact), strict=True):
+        assert (p, s, e) == (fp, fs, fe)
+        assert fold(surface_key(text[s:e])) == fk
+
+
+def test_word_token_spans_the_whole_word_at_its_first_syllable_position():
+    text = "Hội thảo khoa học tại Huế"
+    toks = tokens(text)
+    word = next(t for t in toks if t[0] == "khoa_học")
+    syllable = next(t for t in toks if t[0] == "khoa")
+    assert word[1] == syllable[1]
+    assert text[word[2] : word[3]] == "khoa học"
+
+
+def test_offsets_survive_newlines_repeated_spaces_urls_and_numbers():
+    text = "Ngày  13/11/2023\n\n  xem https://thuathienhue.gov.vn/a-b.html  giá 3,2 tỷ đồng"
+    for key, _p, s, e in tokens(text):
+        assert surface_key(text[s:e]) == key
+
+
+def test_abbreviations_dates_and_numbers_are_tokens_as_typed_and_as_parts():
+    got = keys("UBND TP.HCM họp về COVID-19 ngày 13/11/2023")
+    for key in ["ubnd", "tp.hcm", "tp", "hcm", "covid-19", "covid", "19", "13/11/2023", "13", "2023"]:
+        assert key in got
+
+
+def test_nfd_article_offsets_point_into_the_stored_nfc_text():
+    nfd = unicodedata.normalize("NFD", "Đảng ủy tỉnh Thừa Thiên Huế")
+    seg = segment_article({"id": "x", "body": nfd})
+    stored = seg["texts"]["body"]
+    assert stored == unicodedata.normalize("NFC", nfd)
+    for key, _p, s, e in seg["exact"]["body"]:
+        assert surface_key(stored[s:e]) == key

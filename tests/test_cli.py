@@ -1,0 +1,271 @@
+"""The vnsearch commands through click's CliRunner, on real indexes in tmp dirs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import search
+from indexer.cli import EXIT_LOCKED, EXIT_REJECTED, EXIT_STRICT, main
+
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
+BODY = "Sáng 13/11/2023, UBND tỉnh Lam Giang tổ chức hội nghị tổng kết công tác năm."
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], env=env)
+
+
+def write_jsonl(path: Path, *rows: dict) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus indexed once; tests here only read it."""
+    index = tmp_path_factory.mktemp("demo") / "index"
+    result = run("reindex", "--index", index, DEMO)
+    assert result.exit_code == 0, result.output
+    return index
+
+
+def test_reindex_of_the_demo_corpus_indexes_everything(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    result = run("reindex", "--index", index, DEMO)
+    assert result.exit_code == 0, result.output
+    assert "read 48: indexed 48, rejected 0, duplicates 0" in result.stdout
+    assert "generation g000001 is current: 48 articles" in result.stdout
+    again = run("reindex", "--index", index, DEMO)
+    assert "generation g000002 is current: 48 articles" in again.stdout
+    assert [p.name for p in (index / "generations").iterdir()] == ["g000002"]
+
+
+def test_counts_reconcile_and_the_last_duplicate_wins(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_jsonl(
+        src / "a.jsonl",
+        {"id": "dup", "title": "Bản đầu", "body": BODY},
+        {"id": "one", "title": "Một", "body": BODY},
+        {"id": "bad", "title": "Không nội dung"},
+        {"id": "dup", "title": "Bản giữa", "body": BODY},
+    )
+    write_jsonl(
+        src / "b.jsonl",
+        {"id": "dup", "title": "Bản cuối", "body": BODY},
+        {"id": "x", "date": "99/99/2023", "body": BODY},
+    )
+    (src / "c.csv").write_text(
+        "id,title,body\nc1,Thiếu nội dung,\nc2,Có nội dung,Nội dung\n", encoding="utf-8"
+    )
+    (src / "d.jsonl").write_bytes(b'{"id": "latin1", "body": "H\xf2a"}\n')
+    (src / "e.jsonl").write_bytes(b"")
+    index = tmp_path / "index"
+    result = run("reindex", "--index", index, src)
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert "read 10: indexed 3, rejected 5, duplicates 2" in result.stdout
+    assert "rejected by reason: missing body 2, unparsable date 1, not UTF-8 1, empty file 1" in result.stdout
+    assert result.stderr.splitlines()[1:6] == [
+        f"{src / 'a.jsonl'}:3: missing body",
+        f"{src / 'b.jsonl'}:2: unparsable date ('99/99/2023')",
+        f"{src / 'c.csv'}:2: missing body",
+        f"{src / 'd.jsonl'}:1: not UTF-8 (byte 0xf2 at column 28)",
+        f"{src / 'e.jsonl'}: empty file",
+    ]
+    ix = search.Index(index)
+    assert ix.doc_count() == 3
+    assert ix.get("dup")["title"] == "Bản cuối"
+
+
+def test_strict_reindex_with_rejections_keeps_the_old_generation(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert (
+        run(
+            "reindex", "--index", index, write_jsonl(tmp_path / "good.jsonl", {"id": "g", "body": BODY})
+        ).exit_code
+        == 0
+    )
+    before = search.Index(index).generation
+    bad = write_jsonl(
+        tmp_path / "mixed.jsonl", {"id": "n", "body": BODY}, {"id": "b", "title": "Không nội dung"}
+    )
+    result = run("reindex", "--strict", "--index", index, bad)
+    assert result.exit_code == EXIT_STRICT, result.output
+    assert f"{bad}:2: missing body" in result.stderr
+    assert f"nothing indexed; generation {before} stays current" in result.stderr
+    ix = search.Index(index)
+    assert (ix.generation, ix.doc_count(), ix.get("n")) == (before, 1, None)
+    assert sorted(p.name for p in (index / "generations").iterdir()) == [before]
+    assert (
+        run("reindex", "--index", index, bad).exit_code == EXIT_REJECTED
+    )  # without --strict: the rest goes in
+
+
+def test_add_upserts_by_id_and_delete_removes(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    first = write_jsonl(
+        tmp_path / "1.jsonl", {"id": "a", "title": "Cũ", "body": BODY}, {"id": "b", "body": BODY}
+    )
+    assert run("reindex", "--index", index, first).exit_code == 0
+    generation = search.Index(index).generation
+    more = write_jsonl(
+        tmp_path / "2.jsonl", {"id": "a", "title": "Mới", "body": BODY}, {"id": "c", "body": BODY}
+    )
+    result = run("add", "--index", index, more)
+    assert result.exit_code == 0, result.output
+    assert "read 2: indexed 2, rejected 0, duplicates 0" in result.stdout
+    ix = search.Index(index)
+    assert (ix.generation, ix.doc_count(), ix.get("a")["title"]) == (generation, 3, "Mới")
+
+    result = run("delete", "--index", index, "b", "nope")
+    assert result.exit_code == EXIT_REJECTED
+    assert "deleted 1, not found 1" in result.stdout
+    assert "not found: nope" in result.stderr
+    ix = search.Index(index)
+    assert (ix.doc_count(), ix.get("b")) == (2, None)
+    assert run("delete", "--index", index, "c").exit_code == 0
+
+
+def test_strict_add_with_rejections_changes_nothing(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert (
+        run(
+            "reindex", "--index", index, write_jsonl(tmp_path / "1.jsonl", {"id": "a", "body": BODY})
+        ).exit_code
+        == 0
+    )
+    bad = write_jsonl(
+        tmp_path / "2.jsonl", {"id": "new", "body": BODY}, {"id": "x", "body": BODY, "date": "mai"}
+    )
+    result = run("add", "--strict", "--index", index, bad)
+    assert result.exit_code == EXIT_STRICT, result.output
+    assert "the index was not changed" in result.stderr
+    assert search.Index(index).get("new") is None
+
+
+def test_add_creates_the_index_when_there_is_none(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert (
+        run("add", "--index", index, write_jsonl(tmp_path / "1.jsonl", {"id": "a", "body": BODY})).exit_code
+        == 0
+    )
+    assert search.Index(index).doc_count() == 1
+
+
+def test_delete_without_an_index_says_so(tmp_path: Path) -> None:
+    result = run("delete", "--index", tmp_path / "none", "a")
+    assert result.exit_code == 1
+    assert "no index in" in result.stderr
+
+
+def test_second_writer_gets_the_lock_message_and_its_own_status(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    source = write_jsonl(tmp_path / "1.jsonl", {"id": "a", "body": BODY})
+    with search.Index(index).new_generation():
+        result = run("reindex", "--index", index, source)
+    assert result.exit_code == EXIT_LOCKED
+    assert str(index / "write.lock") in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_search_prints_ranked_hits_with_vietnamese_dates(demo_index: Path) -> None:
+    result = run("search", "--index", demo_index, "cổng dịch vụ công", "--size", "3")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert 'result(s) for "cổng dịch vụ công" (page 1 of' in lines[0]
+    assert "1. Lam Giang ra mắt cổng dịch vụ công trực tuyến mới" in lines
+    assert "   13/11/2023 · Khoa học – Công nghệ · lamgiang.example · id lg-2023-009" in lines
+    assert "<mark" not in result.stdout
+
+
+def test_search_json_is_the_results_dict(demo_index: Path) -> None:
+    result = run(
+        "search", "--index", demo_index, "COVID-19", "--json", "--from", "01/01/2023", "--to", "2023-12-31"
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"query", "total", "page", "size", "hits", "facets", "suggestion"} <= data.keys()
+    assert [h["id"] for h in data["hits"]] == ["lg-2023-003"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--page", "0"), ("--size", "1000"), ("--from", "2024-01-01", "--to", "2023-01-01")],
+)
+def test_query_errors_exit_2_with_a_message(demo_index: Path, args: tuple[str, ...]) -> None:
+    result = run("search", "--index", demo_index, "khoa học", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("vnsearch: ")
+    assert "Traceback" not in result.output
+
+
+def test_unparsable_date_option_is_a_usage_error(demo_index: Path) -> None:
+    result = run("search", "--index", demo_index, "khoa học", "--from", "hôm qua")
+    assert result.exit_code == 2
+    assert "unparsable date" in result.stderr
+
+
+def test_stats_shows_generation_count_dates_and_categories(demo_index: Path) -> None:
+    result = run("stats", "--index", demo_index, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["articles"], data["date_min"], data["date_max"]) == (48, "2023-01-18", "2026-05-06")
+    assert len(data["categories"]) == 8
+    text = run("stats", "--index", demo_index).stdout
+    assert "dates       18/01/2023 – 06/05/2026" in text
+
+
+def test_index_location_comes_from_the_environment_else_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_jsonl(tmp_path / "1.jsonl", {"id": "a", "body": BODY})
+    monkeypatch.delenv("VNSEARCH_INDEX", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert run("reindex", source).exit_code == 0
+    assert search.Index(tmp_path / ".vnsearch" / "index").doc_count() == 1
+    env_index = tmp_path / "from-env"
+    assert run("reindex", source, env={"VNSEARCH_INDEX": str(env_index)}).exit_code == 0
+    assert search.Index(env_index).doc_count() == 1
+
+
+def test_unknown_source_format_is_a_usage_error(tmp_path: Path) -> None:
+    odd = tmp_path / "export.data"
+    odd.write_text("{}", encoding="utf-8")
+    result = run("reindex", "--index", tmp_path / "ix", odd)
+    assert result.exit_code == 2
+    assert "unknown format" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["reindex"], ["add"], ["delete"], ["search"], ["stats"], ["serve"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.stdout
+
+
+def test_group_help_lists_serve_and_the_exit_statuses() -> None:
+    text = run("--help").stdout
+    assert "serve" in text
+    assert "75  another process is writing the index" in text
+
+
+def test_serve_is_the_web_command() -> None:
+    import web.cli
+
+    assert main.get_command(None, "serve") is web.cli.serve
+
+
+def test_open_searcher_sees_the_new_generation_after_reindex(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert run("reindex", "--index", index, DEMO / "articles.csv").exit_code == 0
+    reader = search.Index(index)
+    assert reader.search("ngư dân nuôi biển").hits[0].id == "demo-csv-1"
+    old = reader.generation
+    assert run("reindex", "--index", index, DEMO / "articles.jsonl").exit_code == 0
+    assert reader.generation != old
+    assert "demo-csv-1" not in [hit.id for hit in reader.search("ngư dân nuôi biển").hits]
+    assert reader.doc_count() == 38

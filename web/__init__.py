@@ -1,0 +1,37 @@
+"""vnsearch web: the Vietnamese search page and the JSON API over a search.Index.
+
+Uses only the public ``search`` API. Run it with ``vnsearch serve --index DIR`` or
+``gunicorn -c web/gunicorn.conf.py "web:create_app()"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from web import api, errors, formatting, pages, security
+from web.index import IndexHolder
+
+DEFAULTS: dict[str, Any] = {
+    "INDEX": ".vnsearch/index",  # VNSEARCH_INDEX
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Config comes from DEFAULTS, then VNSEARCH_* environment variables, then ``config``."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("VNSEARCH")
+    if config is not None:
+        app.config.from_mapping(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the documented order
+    app.extensions["vnsearch"] = IndexHolder(str(app.config["INDEX"]))
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    security.register(app)
+    formatting.register(app)
+    return app

@@ -1,0 +1,52 @@
+"""``vnsearch serve``: run the web app under gunicorn with web/gunicorn.conf.py.
+
+The command lives here and is registered by the ``vnsearch`` group in indexer/cli.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+GUNICORN_CONFIG = Path(__file__).with_name("gunicorn.conf.py")
+
+
+def bind_address(host: str, port: int) -> str:
+    """host:port, with IPv6 hosts in brackets as gunicorn wants them."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@click.command()
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".vnsearch/index"),
+    envvar="VNSEARCH_INDEX",
+    show_default=True,
+    show_envvar=True,
+    help="Index directory.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Worker processes  [default: number of CPU cores]",
+)
+def serve(index_dir: Path, host: str, port: int, workers: int | None) -> None:
+    """Serve the search page and the JSON API with gunicorn.
+
+    Replaces this process with gunicorn, so signals (Ctrl-C, SIGTERM for a graceful stop,
+    SIGHUP to reload) go straight to it.
+    """
+    os.environ["VNSEARCH_INDEX"] = str(index_dir.resolve())
+    os.environ["VNSEARCH_BIND"] = bind_address(host, port)
+    if workers is not None:
+        os.environ["VNSEARCH_WORKERS"] = str(workers)
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
+    click.echo(f"vnsearch: serving {index_dir} on http://{bind_address(host, port)}/", err=True)
+    os.execv(sys.executable, argv)

@@ -1,0 +1,182 @@
+"""OpenAPI 3.1 description of the JSON API (tests validate real responses against it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web.params import MAX_CATEGORY_CHARS, MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE, SORTS
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+DATE = {"type": "string", "format": "date"}
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+BAD_REQUEST = _json(_ref("Error"), "A parameter is wrong; the message says which and why.")
+NOT_FOUND = _json(_ref("Error"), "No article has this id.")
+ARTICLE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+SIZE = {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}
+
+
+def _closed(properties: dict[str, Any]) -> dict[str, Any]:
+    """An object with exactly these properties, all present (null where unknown)."""
+    return {
+        "type": "object",
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+HIT = _closed(
+    {
+        "id": {"type": "string"},
+        "title": NULLABLE_STRING,
+        "url": NULLABLE_STRING,
+        "date": NULLABLE_DATE,
+        "category": NULLABLE_STRING,
+        "source": NULLABLE_STRING,
+        "score": {"type": "number"},
+        "title_html": {"type": "string", "description": "Escaped title with <mark> around matches."},
+        "snippet_html": {"type": "string", "description": "Escaped excerpt with <mark> around matches."},
+    }
+)
+FACETS = _closed(
+    {
+        "years": {**COUNTS, "description": "Articles per year, keys YYYY."},
+        "months": {**COUNTS, "description": "Articles per month, keys YYYY-MM."},
+        "categories": {**COUNTS, "description": "Articles per category."},
+    }
+)
+SEARCH_RESPONSE = _closed(
+    {
+        "query": {"type": "string"},
+        "total": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+        "size": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
+        "took_ms": {"type": "number", "minimum": 0},
+        "hits": {"type": "array", "items": _ref("Hit")},
+        "facets": FACETS,
+        "suggestion": {**NULLABLE_STRING, "description": "A likelier spelling of the query, if any."},
+    }
+)
+ARTICLE = _closed(
+    {
+        "id": {"type": "string"},
+        "title": NULLABLE_STRING,
+        "summary": NULLABLE_STRING,
+        "body": NULLABLE_STRING,
+        "date": NULLABLE_DATE,
+        "category": NULLABLE_STRING,
+        "source": NULLABLE_STRING,
+        "url": NULLABLE_STRING,
+    }
+)
+RELATED_RESPONSE = _closed({"id": {"type": "string"}, "hits": {"type": "array", "items": _ref("Hit")}})
+HEALTH = _closed(
+    {
+        "status": {"const": "ok"},
+        "generation": {**NULLABLE_STRING, "description": "null while the index is empty."},
+        "articles": {"type": "integer", "minimum": 0},
+    }
+)
+ERROR = _closed({"error": _closed({"code": {"type": "string"}, "message": {"type": "string"}})})
+SCHEMAS = {
+    "Hit": HIT,
+    "SearchResponse": SEARCH_RESPONSE,
+    "Article": ARTICLE,
+    "RelatedResponse": RELATED_RESPONSE,
+    "Health": HEALTH,
+    "Error": ERROR,
+}
+
+PATHS: dict[str, Any] = {
+    "/api/search": {
+        "get": {
+            "summary": "Search articles; an empty q with filters lists the newest articles.",
+            "parameters": [
+                _query(
+                    "q",
+                    "Words, with or without diacritics.",
+                    {"type": "string", "maxLength": MAX_QUERY_CHARS},
+                ),
+                _query("from", "First day, inclusive.", DATE),
+                _query("to", "Last day, inclusive.", DATE),
+                _query(
+                    "category", "Only this category.", {"type": "string", "maxLength": MAX_CATEGORY_CHARS}
+                ),
+                _query(
+                    "sort", "Order of hits.", {"type": "string", "enum": list(SORTS), "default": "relevance"}
+                ),
+                _query(
+                    "page",
+                    "Page number.",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                ),
+                _query("size", "Hits per page.", {**SIZE, "default": 10}),
+            ],
+            "responses": {
+                "200": _json(_ref("SearchResponse"), "One page of hits with facets."),
+                "400": BAD_REQUEST,
+            },
+        }
+    },
+    "/api/articles/{id}": {
+        "get": {
+            "summary": "One stored article.",
+            "parameters": [ARTICLE_ID],
+            "responses": {"200": _json(_ref("Article"), "The article."), "404": NOT_FOUND},
+        }
+    },
+    "/api/articles/{id}/related": {
+        "get": {
+            "summary": "Articles about the same things as this one.",
+            "parameters": [ARTICLE_ID, _query("size", "How many.", {**SIZE, "default": 5})],
+            "responses": {
+                "200": _json(_ref("RelatedResponse"), "Related articles, best first."),
+                "400": BAD_REQUEST,
+                "404": NOT_FOUND,
+            },
+        }
+    },
+    "/healthz": {
+        "get": {
+            "summary": "Index generation and article count.",
+            "responses": {
+                "200": _json(_ref("Health"), "The index is usable."),
+                "503": _json(_ref("Error"), "The index cannot be read."),
+            },
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document.",
+            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 description.")},
+        }
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "vnsearch",
+            "version": "0.1.0",
+            "description": "Full-text search over Vietnamese news. Errors are "
+            '{"error": {"code", "message"}} with status 400, 404, 405 or 503.',
+        },
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }
