@@ -28,16 +28,17 @@ from search.text import fold
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 VARIANTS = {
-    "syllables only": dict(word=0.0, phrase=0.0),
-    "syllables + word token": dict(word=1.0, phrase=0.0),
-    "syllables + word token x2": dict(word=2.0, phrase=0.0),
+    "syllables only": dict(word=0.0, title_phrase=0.0),
+    "syllables + pyvi query words": dict(ngrams=False, title_phrase=0.0),
+    "syllables + pyvi words + 2-3 syllable candidates": dict(title_phrase=0.0),
+    "chosen, title phrase x2": dict(title_phrase=2.0),
+    "chosen, word tokens x0.5": dict(word=0.5),
     "chosen, every term decides matching": dict(common=1.0),
-    "chosen, common above 2%": dict(common=0.02),
     "chosen, common above 10%": dict(common=0.10),
     "chosen, no folded fallback": dict(fallback=0.0),
     "chosen, title x1": dict(title=1.0),
     "chosen, title x3": dict(title=3.0),
-    "chosen (search.query.DEFAULT_TUNING)": {},
+    "chosen: syllables + word candidates + title phrase (DEFAULT_TUNING)": {},
 }
 
 
@@ -49,8 +50,7 @@ def read_jsonl(path: Path):
 
 
 def articles(n_distractors: int):
-    for art in read_jsonl(SHARED / "vmds-ktlab" / "docs.jsonl"):
-        yield art
+    yield from read_jsonl(SHARED / "vmds-ktlab" / "docs.jsonl")
     yield from itertools.islice(read_jsonl(SHARED / "vietnews" / "docs-test.jsonl.gz"), n_distractors)
 
 

@@ -73,10 +73,10 @@ def _text_field(fields: Mapping[str, object], name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidRecord(f"wrong type for {name}", f"expected text, got {type(value).__name__}")
-    return normalize_text(value)
+    return _normalize(value)
 
 
-def normalize_text(value: str) -> str:
+def _normalize(value: str) -> str:
     """NFC (one code point per accented letter, as queries are normalised) without edge blanks."""
     return unicodedata.normalize("NFC", value).strip()
 
@@ -98,7 +98,7 @@ def _article_id(value: object, text: Mapping[str, str]) -> str:
     """The given id, else one derived from the URL, else from the content: stable across runs."""
     if isinstance(value, bool) or not isinstance(value, str | int | type(None)):
         raise InvalidRecord("wrong type for id", f"expected text, got {type(value).__name__}")
-    given = normalize_text(str(value)) if value is not None else ""
+    given = _normalize(str(value)) if value is not None else ""
     if given:
         return given
     if text["url"]:

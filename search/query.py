@@ -18,7 +18,7 @@ folded fields only (mixing exact fields in hurts: ``shared/notes/relevance-exper
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
 
@@ -29,7 +29,7 @@ from search.segment import Unit, segment
 from search.text import exact_key, fold, has_diacritics, nfc
 
 MAX_QUERY_CHARS = 500
-DocFreq = Callable[[str, str], float]
+DocFreq = Callable[[str, bool], float]  # (key, folded) → share of articles holding it
 MAX_WORDS = 32  # words beyond this are dropped: hundreds of terms would only cost time
 FIELDS = ("title", "summary", "body")
 FIELD_PREFIXES = {"title": "title", "tieude": "title", "tiêu_đề": "title"}
@@ -44,7 +44,9 @@ class Tuning:
     title: float = 2.0
     summary: float = 1.5
     body: float = 1.0
-    word: float = 1.0  # extra weight of a multi-syllable word's own token
+    word: float = 1.0  # weight of a multi-syllable word's own token
+    ngrams: bool = True  # adjacent syllables of the query are word candidates too
+    title_phrase: float = 1.0  # bonus for a title holding a stretch of the query as a phrase
     common: float = 0.05  # a term in more than this share of articles only adds score
     fallback: float = 0.1  # weight of folded matches under a query typed with diacritics
 
@@ -66,7 +68,8 @@ class Clause:
 
 @dataclass
 class ParsedQuery:
-    words: list[list[Unit]] = field(default_factory=list)  # plain words: should-clauses
+    words: list[list[Unit]] = field(default_factory=list)  # plain words (pyvi): should-clauses
+    runs: list[list[Unit]] = field(default_factory=list)  # the units of each stretch of plain text
     required: list[Clause] = field(default_factory=list)
     excluded: list[Clause] = field(default_factory=list)
     folded: bool = False
@@ -88,7 +91,8 @@ def parse(text: str) -> ParsedQuery:
     for m in _LEXEME.finditer(text):
         bare, phrase, prefix, neg = m["bare"], m["phrase"], m["field"], m["neg"]
         if bare == "OR" and not prefix and not neg:
-            continue  # plain words are alternatives already; OR is accepted as users type it
+            _add_run(parsed, run)  # plain words are alternatives already; OR only separates
+            continue
         fields = _fields_for(prefix)
         if fields is None:  # "foo:bar" with an unknown field is plain text
             bare, phrase = m.group(0).lstrip("-"), None
@@ -98,16 +102,24 @@ def parse(text: str) -> ParsedQuery:
         if not neg and phrase is None and fields is FIELDS:
             run.append(bare)
             continue
-        parsed.words += _words(" ".join(run))
-        run.clear()
+        _add_run(parsed, run)
         clause = Clause(_words(phrase if phrase is not None else bare), phrase is not None, fields)
         if clause.words:
             (parsed.excluded if neg else parsed.required).append(clause)
-    parsed.words += _words(" ".join(run))
+    _add_run(parsed, run)
     if text and parsed.is_empty():
         raise QueryError("Truy vấn không có từ nào để tìm. The query has no words to search for.")
     del parsed.words[MAX_WORDS:]
     return parsed
+
+
+def _add_run(parsed: ParsedQuery, run: list[str]) -> None:
+    """Segment a stretch of plain text as a whole (pyvi needs the context)."""
+    words = _words(" ".join(run))
+    run.clear()
+    if words:
+        parsed.words += words
+        parsed.runs.append([u for w in words for u in w])
 
 
 def _fields_for(prefix: str | None) -> tuple[str, ...] | None:
@@ -122,12 +134,20 @@ def _words(text: str) -> list[list[Unit]]:
     return segment(text) if text else []
 
 
-def build(parsed: ParsedQuery, tuning: Tuning = DEFAULT_TUNING, doc_freq: DocFreq | None = None) -> Q.Query:
+def build(
+    parsed: ParsedQuery,
+    tuning: Tuning = DEFAULT_TUNING,
+    doc_freq: DocFreq | None = None,
+    fallback: bool = False,
+) -> Q.Query:
     """The Whoosh query for a parsed user query (``Every`` when it has only exclusions).
 
-    ``doc_freq(field, key)`` (share of articles containing the term) lets common terms only add
-    score to articles a selective term already matched.
+    ``doc_freq(key, folded)`` (share of articles containing the term) lets common terms only add
+    score to articles a selective term already matched. ``fallback`` adds the folded fields at
+    ``Tuning.fallback`` weight to a query typed with diacritics (the caller does so when the exact
+    fields find too little: every extra field costs matching time).
     """
+    tuning = tuning if fallback else replace(tuning, fallback=0.0)
     should = _should(parsed, tuning, doc_freq)
     required = [_clause(c, parsed.folded, tuning) for c in parsed.required]
     main: Q.Query
@@ -144,32 +164,61 @@ def build(parsed: ParsedQuery, tuning: Tuning = DEFAULT_TUNING, doc_freq: DocFre
 
 
 def _should(parsed: ParsedQuery, tuning: Tuning, doc_freq: DocFreq | None) -> Q.Query | None:
-    """Plain words as term leaves (Whoosh can skip blocks on those); selective ones decide matching."""
-    leaves = [leaf for word in parsed.words for leaf in _leaves(word, parsed.folded, tuning)]
+    """Plain words as term leaves (Whoosh can skip blocks on those); selective ones decide matching.
+
+    A title that holds a whole stretch of the query as a phrase gets ``Tuning.title_phrase`` on top.
+    """
+    leaves = [
+        leaf for key, boost in _keys(parsed, tuning) for leaf in _leaves(key, boost, parsed.folded, tuning)
+    ]
     if not leaves:
         return None
-    rare = [q for q, body_field, key in leaves if not doc_freq or doc_freq(body_field, key) <= tuning.common]
-    common = [q for q, body_field, key in leaves if doc_freq and doc_freq(body_field, key) > tuning.common]
-    if rare and common:
-        return Q.AndMaybe(Q.Or(rare), Q.Or(common))
-    return Q.Or(rare or common)
+    share = {(f, key): doc_freq(key, f) if doc_freq else 1.0 for _q, f, key in leaves}
+    leaves = [(q, share[f, key]) for q, f, key in leaves if share[f, key] > 0]  # unknown terms: no match
+    if not leaves:
+        return Q.NullQuery
+    rare = [q for q, df in leaves if df <= tuning.common]
+    common = [q for q, df in leaves if df > tuning.common]
+    main = Q.AndMaybe(Q.Or(rare), Q.Or(common)) if rare and common else Q.Or(rare or common)
+    key = fold if parsed.folded else exact_key
+    title = "title" + (FOLDED_SUFFIX if parsed.folded else "")
+    phrases = [_phrase(title, run, key) for run in parsed.runs if len(_flat(run)) > 1]
+    if not phrases or not tuning.title_phrase:
+        return main
+    return Q.AndMaybe(main, Q.Or(phrases, boost=tuning.title_phrase * tuning.title))
 
 
-def _leaves(word: list[Unit], folded: bool, tuning: Tuning) -> list[tuple[Q.Query, str, str]]:
-    """(query over the fields, body field, key) for each syllable, compound and the whole word."""
-    keys = [(compound_key(u.text) if u.is_compound else exact_key(u.text), 1.0) for u in word]
-    keys += [(exact_key(p.text), 1.0) for u in word if u.is_compound for p in u.parts()]
-    if len(word) > 1 and tuning.word:
-        keys.append(("_".join(exact_key(u.text) for u in word), tuning.word))
-    out = []
-    for key, boost in keys:
-        if folded:
-            out.append((_term_over_fields(fold(key), True, tuning, boost), "body" + FOLDED_SUFFIX, fold(key)))
-            continue
-        out.append((_term_over_fields(key, False, tuning, boost), "body", key))
-        if tuning.fallback:
-            fb = _term_over_fields(fold(key), True, tuning, boost * tuning.fallback)
-            out.append((fb, "body" + FOLDED_SUFFIX, fold(key)))
+def _keys(parsed: ParsedQuery, tuning: Tuning) -> list[tuple[str, float]]:
+    """Each distinct exact key once: syllables, compounds and their parts, and word candidates.
+
+    Word candidates are pyvi's words of the query plus every run of 2–3 adjacent syllables: the
+    index holds a word token only where pyvi found that word in the *article*, so a candidate
+    that is not a word costs one missing-term lookup, and a word pyvi missed in a short (or
+    accentless) query still matches.
+    """
+    keys: dict[str, float] = {}
+    for word in parsed.words:
+        for u in word:
+            keys.setdefault(compound_key(u.text) if u.is_compound else exact_key(u.text), 1.0)
+            for p in u.parts() if u.is_compound else []:
+                keys.setdefault(exact_key(p.text), 1.0)
+    if tuning.word:
+        candidates = [w for w in parsed.words if len(w) > 1]
+        for run in parsed.runs if tuning.ngrams else []:
+            candidates += [run[i : i + n] for n in (2, 3) for i in range(len(run) - n + 1)]
+        for seq in candidates:
+            if not any(u.is_compound for u in seq):
+                keys.setdefault("_".join(exact_key(u.text) for u in seq), tuning.word)
+    return list(keys.items())
+
+
+def _leaves(key: str, boost: float, folded: bool, tuning: Tuning) -> list[tuple[Q.Query, bool, str]]:
+    """(query over the fields, folded?, key) for one key, exact and/or folded."""
+    if folded:
+        return [(_term_over_fields(fold(key), True, tuning, boost), True, fold(key))]
+    out = [(_term_over_fields(key, False, tuning, boost), False, key)]
+    if tuning.fallback:
+        out.append((_term_over_fields(fold(key), True, tuning, boost * tuning.fallback), True, fold(key)))
     return out
 
 
@@ -199,9 +248,13 @@ def _over_fields(clause: Clause, folded: bool, tuning: Tuning, boost: float = 1.
     return per_field[0] if len(per_field) == 1 else Q.Or(per_field)
 
 
+def _flat(seq: list[Unit]) -> list[Unit]:
+    return [p for u in seq for p in (u.parts() if u.is_compound else [u])]
+
+
 def _phrase(fieldname: str, seq: list[Unit], key) -> Q.Query:
     """Consecutive syllables (compounds contribute their parts); one syllable is a plain term."""
-    flat = [p for u in seq for p in (u.parts() if u.is_compound else [u])]
+    flat = _flat(seq)
     if len(flat) == 1:
         return Q.Term(fieldname, key(flat[0].text))
     return Q.Phrase(fieldname, [key(u.text) for u in flat])

@@ -12,6 +12,7 @@ from whoosh import sorting
 from search import highlight, query
 from search.errors import QueryError
 from search.results import Hit, Results
+from search.schema import FOLDED_SUFFIX
 from search.text import exact_key, fold
 
 SORTS = ("relevance", "newest", "oldest")
@@ -73,22 +74,17 @@ def _int(value, name: str, low: int, high: int) -> int:
 
 
 def run(searcher, req: Request, tuning: query.Tuning) -> Results:
-    """Search, count facets over the whole filtered set, and shape the requested page."""
+    """Search, count facets over the whole filtered set, and shape the requested page.
+
+    A query typed with diacritics searches the exact fields; only when they fill less than a page
+    is it run again with the folded fields as a low-weight fallback, so exact matches rank first.
+    """
     parsed = query.parse(req.q)
-    wq = query.build(parsed, tuning, _doc_freq(searcher))
     sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
-    flt = _filter(req)
-    # The ranked page alone lets Whoosh skip blocks that cannot reach the top; counting the
-    # facets (and the total) is a separate unscored pass over column values.
-    top = searcher.search(wq, filter=flt, limit=req.page * req.per_page, sortedby=_sortedby(sort), terms=True)
-    counts = searcher.search(
-        wq,
-        filter=flt,
-        limit=None,
-        scored=False,
-        groupedby={name: sorting.FieldFacet(col) for name, col in FACETS.items()},
-        maptype=sorting.Count,
-    )
+    top, counts = _execute(searcher, query.build(parsed, tuning, _doc_freq(searcher)), req, sort)
+    if not parsed.folded and len(counts) < req.per_page and tuning.fallback:
+        wq = query.build(parsed, tuning, _doc_freq(searcher), fallback=True)
+        top, counts = _execute(searcher, wq, req, sort)
     shown = top[(req.page - 1) * req.per_page : req.page * req.per_page]
     total = len(counts)
     found = hits(top, shown, scored=sort == "relevance")
@@ -100,13 +96,38 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         took_ms=0.0,
         hits=found,
         facets=_facets(counts),
-        suggestion=_suggestion(searcher, req, parsed, found, total, tuning),
+        suggestion=_suggestion(searcher, req, parsed, found, tuning),
     )
 
 
+def _execute(searcher, wq, req: Request, sort: str):
+    """The ranked page, then an unscored pass for the total and the facets.
+
+    The ranked page alone lets Whoosh skip blocks that cannot reach the top; counting is a
+    separate pass over column values that scores nothing.
+    """
+    flt = _filter(req)
+    top = searcher.search(wq, filter=flt, limit=req.page * req.per_page, sortedby=_sortedby(sort), terms=True)
+    counts = searcher.search(
+        wq,
+        filter=flt,
+        limit=None,
+        scored=False,
+        groupedby={name: sorting.FieldFacet(col) for name, col in FACETS.items()},
+        maptype=sorting.Count,
+    )
+    return top, counts
+
+
 def _doc_freq(searcher) -> query.DocFreq:
+    """Share of articles whose title, summary or body holds the key (the largest of the three)."""
     n = max(1, searcher.doc_count_all())
-    return lambda field, key: searcher.doc_frequency(field, key) / n
+
+    def share(key: str, folded: bool) -> float:
+        suffix = FOLDED_SUFFIX if folded else ""
+        return max(searcher.doc_frequency(f + suffix, key) for f in query.FIELDS) / n
+
+    return share
 
 
 def _filter(req: Request) -> Q.Query | None:
@@ -173,8 +194,11 @@ def _hit(h, spans: dict, scored: bool) -> Hit:
     )
 
 
-def _suggestion(searcher, req: Request, parsed, found: list[Hit], total: int, tuning) -> str | None:
-    """The accented form of an accentless query, or spelling fixes that find more.
+def _suggestion(searcher, req: Request, parsed, found: list[Hit], tuning) -> str | None:
+    """The accented form of an accentless query, or a respelling of words the index never saw.
+
+    A respelling replaces only unknown words (which find nothing) by indexed ones, so it is offered
+    when it finds something: the corrected words find more than the typed ones did.
 
     Accents are restored from the index itself: the marked words of the top hits are the accented
     forms that actually matched ("khoa hoc" → "khoa học"). pyvi's ``add_accents`` guesses without
@@ -186,7 +210,7 @@ def _suggestion(searcher, req: Request, parsed, found: list[Hit], total: int, tu
         candidate = _accented(req.q, found)
         return candidate if candidate != req.q else None
     candidate = _respelled(searcher, req.q)
-    better = candidate != req.q and _count(searcher, req, candidate, tuning) > total
+    better = candidate != req.q and _count(searcher, req, candidate, tuning) > 0
     return candidate if better else None
 
 

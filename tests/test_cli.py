@@ -111,21 +111,20 @@ def test_add_upserts_by_id_and_delete_removes(tmp_path: Path) -> None:
         tmp_path / "1.jsonl", {"id": "a", "title": "Cũ", "body": BODY}, {"id": "b", "body": BODY}
     )
     assert run("reindex", "--index", index, first).exit_code == 0
-    generation = search.Index(index).generation
+    ix = search.Index(index)  # stays open: it must see the incremental updates
+    generation = ix.generation
     more = write_jsonl(
         tmp_path / "2.jsonl", {"id": "a", "title": "Mới", "body": BODY}, {"id": "c", "body": BODY}
     )
     result = run("add", "--index", index, more)
     assert result.exit_code == 0, result.output
     assert "read 2: indexed 2, rejected 0, duplicates 0" in result.stdout
-    ix = search.Index(index)
     assert (ix.generation, ix.doc_count(), ix.get("a")["title"]) == (generation, 3, "Mới")
 
     result = run("delete", "--index", index, "b", "nope")
     assert result.exit_code == EXIT_REJECTED
     assert "deleted 1, not found 1" in result.stdout
     assert "not found: nope" in result.stderr
-    ix = search.Index(index)
     assert (ix.doc_count(), ix.get("b")) == (2, None)
     assert run("delete", "--index", index, "c").exit_code == 0
 

@@ -45,7 +45,7 @@ class SourceFile:
     format: str
 
 
-def format_of(path: Path) -> str | None:
+def _format_of(path: Path) -> str | None:
     """The format implied by the extension, looking through a trailing ``.gz``."""
     name = path.name.lower().removesuffix(".gz")
     return _EXTENSIONS.get(Path(name).suffix)
@@ -63,13 +63,13 @@ def find_files(paths: Iterable[Path], fmt: str | None = None) -> tuple[list[Sour
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and not _hidden(child.relative_to(path)):
-                    kind = fmt or format_of(child)
+                    kind = fmt or _format_of(child)
                     if kind:
                         found.append(SourceFile(child, kind))
                     else:
                         skipped.append(child)
         elif path.is_file():
-            kind = fmt or format_of(path)
+            kind = fmt or _format_of(path)
             if kind is None:
                 raise SourceError(f"{path}: unknown format (use --format {'|'.join(READERS)})")
             found.append(SourceFile(path, kind))
