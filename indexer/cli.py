@@ -62,6 +62,9 @@ class VnsearchGroup(click.Group):
             _fail(str(exc), EXIT_USAGE)
         except search.SearchError as exc:
             _fail(str(exc), EXIT_ERROR)
+        except OSError as exc:  # e.g. the disk filled up while writing: a message, not a traceback
+            where = f": {exc.filename}" if exc.filename else ""
+            _fail(f"cannot complete the command: {exc.strerror or exc}{where}", EXIT_ERROR)
 
 
 def _fail(message: str, status: int) -> NoReturn:

@@ -24,6 +24,10 @@ from search.segment import Unit, segment
 from search.text import exact_key, fold, nfc
 
 TEXT_FIELDS = ("title", "summary", "body")
+SEPARATOR = "\n"
+POSITION_GAP = 100  # positions between title, summary and body: phrases never cross parts
+TITLE_BOOST = 3.0  # index-time weights (chosen by benchmarks/token_scheme.py)
+SUMMARY_BOOST = 1.5
 
 # (key, position, startchar, endchar)
 TokenTuple = tuple[str, int, int, int]
@@ -75,22 +79,69 @@ def folded(toks: list[TokenTuple]) -> list[TokenTuple]:
     return [(fold(k), p, s, e) for k, p, s, e in toks]
 
 
+def joined(texts: Mapping[str, str]) -> str:
+    """Title, summary and body as one text: the ``text`` field's offsets point into this."""
+    return SEPARATOR.join(texts[f] for f in TEXT_FIELDS)
+
+
+def field_bounds(texts: Mapping[str, str]) -> list[tuple[str, int, int]]:
+    """(field, start, end) of each part inside ``joined(texts)``."""
+    out, start = [], 0
+    for f in TEXT_FIELDS:
+        out.append((f, start, start + len(texts[f])))
+        start += len(texts[f]) + len(SEPARATOR)
+    return out
+
+
 def segment_article(article: Mapping) -> dict:
-    """Everything pyvi has to do for one article: the expensive step, run in worker processes."""
+    """Everything pyvi has to do for one article: the expensive step, run in worker processes.
+
+    Title, summary and body become one ``text`` token stream (offsets into ``joined``, a gap of
+    positions between parts so no phrase spans two of them); the title is also a stream alone.
+    """
     texts = {f: nfc(article.get(f) or "") for f in TEXT_FIELDS}
-    exact = {f: tokens(t) for f, t in texts.items()}
-    return {"texts": texts, "exact": exact, "folded": {f: folded(t) for f, t in exact.items()}}
+    parts = {f: tokens(t) for f, t in texts.items()}
+    text: list[TokenTuple] = []
+    pos_base = 0
+    for field, start, _end in field_bounds(texts):
+        text += [(k, p + pos_base, s + start, e + start) for k, p, s, e in parts[field]]
+        pos_base = (text[-1][1] + POSITION_GAP) if text else pos_base
+    return {
+        "texts": texts,
+        "text": text,
+        "text_f": folded(text),
+        "title": parts["title"],
+        "title_f": folded(parts["title"]),
+    }
 
 
 class Analyzed(str):
-    """A field value that carries its tokens, so the index writer does not segment it again."""
+    """A field value that carries its tokens, so the index writer does not segment it again.
+
+    ``boosts`` lists (end offset, weight): a token starting before the first end gets the first
+    weight, and so on; tokens past them all weigh 1.
+    """
 
     tokens: list[TokenTuple]
+    boosts: list[tuple[int, float]]
 
-    def __new__(cls, text: str, toks: list[TokenTuple]) -> "Analyzed":
+    def __new__(cls, text: str, toks: list[TokenTuple], boosts: list[tuple[int, float]] = ()) -> "Analyzed":
         obj = super().__new__(cls, text)
         obj.tokens = toks
+        obj.boosts = list(boosts)
         return obj
+
+    def boost(self, start: int) -> float:
+        for end, weight in self.boosts:
+            if start < end:
+                return weight
+        return 1.0
+
+
+def text_boosts(texts: Mapping[str, str]) -> list[tuple[int, float]]:
+    """Index-time weights of title and summary tokens in the ``text`` field (BM25 sums them as tf)."""
+    bounds = {f: end for f, _start, end in field_bounds(texts)}
+    return [(bounds["title"], TITLE_BOOST), (bounds["summary"], SUMMARY_BOOST)]
 
 
 class VietnameseTokenizer(Tokenizer):
@@ -114,13 +165,14 @@ class VietnameseTokenizer(Tokenizer):
         mode: str = "",
         **kwargs,
     ) -> Iterator[Token]:
-        toks = value.tokens if isinstance(value, Analyzed) else tokens(nfc(value))
-        if self.folded and not isinstance(value, Analyzed):
+        analyzed = value if isinstance(value, Analyzed) else None
+        toks = analyzed.tokens if analyzed else tokens(nfc(value))
+        if self.folded and not analyzed:
             toks = folded(toks)
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for key, pos, start, end in toks:
             t.text = key
-            t.boost = 1.0
+            t.boost = analyzed.boost(start) if analyzed else 1.0
             t.stopped = False
             if keeporiginal:
                 t.original = key

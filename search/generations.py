@@ -36,6 +36,12 @@ def current(root: Path) -> str | None:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
+        built = [p.name for p in _entries(root) if not p.name.endswith(BUILDING)]
+        if built:
+            raise IndexCorruptError(
+                f"generation pointer {pointer} is missing although {generations_dir(root)} holds "
+                f"{', '.join(sorted(built))}; rebuild with 'vnsearch reindex'"
+            ) from None
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(f"cannot read generation pointer {pointer}: {exc}") from exc

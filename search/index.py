@@ -13,11 +13,10 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as Q
-from whoosh.index import EmptyIndexError
 
 from search import generations, searching
 from search.errors import IndexCorruptError
-from search.query import DEFAULT_TUNING, Tuning
+from search.query import DEFAULT_TUNING, TEXT, Tuning
 from search.results import Hit, Results
 from search.writing import GenerationBuilder, Updater
 
@@ -55,8 +54,11 @@ class Index:
             gen_dir = generations.generations_dir(self.path) / name
             try:
                 searcher = whoosh_index.open_dir(str(gen_dir)).searcher()
-            except (EmptyIndexError, OSError, ValueError) as exc:
-                raise IndexCorruptError(f"cannot open index generation {gen_dir}: {exc}") from exc
+            except Exception as exc:  # whoosh reports damage as many types (EOFError, struct.error, ...)
+                raise IndexCorruptError(
+                    f"cannot open index generation {gen_dir} ({type(exc).__name__}: {exc}); "
+                    "rebuild with 'vnsearch reindex'"
+                ) from exc
         self._swap(searcher)
         self._name, self._stamp = name, stamp
 
@@ -110,10 +112,10 @@ class Index:
             raise KeyError(article_id)
         stored = s.stored_fields(docnum)
         text = " ".join([stored.get("title", "")] * 2 + [stored.get("summary", "")])
-        terms = s.key_terms_from_text("body", text, numterms=RELATED_TERMS)
+        terms = s.key_terms_from_text(TEXT, text, numterms=RELATED_TERMS)
         if not terms:
             return []
-        wq = Q.AndNot(Q.Or([Q.Term("body", t, boost=w) for t, w in terms]), Q.Term("id", article_id))
+        wq = Q.AndNot(Q.Or([Q.Term(TEXT, t, boost=w) for t, w in terms]), Q.Term("id", article_id))
         results = s.search(wq, limit=n, terms=True)
         return searching.hits(results, list(results))
 

@@ -31,27 +31,26 @@ from search.text import exact_key, fold, has_diacritics, nfc
 MAX_QUERY_CHARS = 500
 DocFreq = Callable[[str, bool], float]  # (key, folded) → share of articles holding it
 MAX_WORDS = 32  # words beyond this are dropped: hundreds of terms would only cost time
-FIELDS = ("title", "summary", "body")
-FIELD_PREFIXES = {"title": "title", "tieude": "title", "tiêu_đề": "title"}
+TEXT = "text"  # title, summary and body (see search.schema)
+TITLE = "title_words"
+FIELDS = (TEXT,)
+FIELD_PREFIXES = {"title": TITLE, "tieude": TITLE, "tiêu_đề": TITLE}
 
 _LEXEME = re.compile(r'(?P<neg>-)?(?:(?P<field>[^\W\d]\w*):)?(?:"(?P<phrase>[^"]*)"?|(?P<bare>[^\s"]+))')
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """Ranking weights; the values are the ones ``benchmarks/token_scheme.py`` chose."""
+    """Query-time ranking choices, measured by ``benchmarks/token_scheme.py``.
 
-    title: float = 2.0
-    summary: float = 1.5
-    body: float = 1.0
+    Title and summary weights are index-time (``search.analysis.TITLE_BOOST``, ``SUMMARY_BOOST``).
+    """
+
     word: float = 1.0  # weight of a multi-syllable word's own token
     ngrams: bool = True  # adjacent syllables of the query are word candidates too
-    title_phrase: float = 1.0  # bonus for a title holding a stretch of the query as a phrase
+    title_phrase: float = 3.0  # bonus for a title holding a stretch of the query as a phrase
     common: float = 0.05  # a term in more than this share of articles only adds score
     fallback: float = 0.1  # weight of folded matches under a query typed with diacritics
-
-    def weight(self, name: str) -> float:
-        return getattr(self, name)
 
 
 DEFAULT_TUNING = Tuning()
@@ -181,11 +180,11 @@ def _should(parsed: ParsedQuery, tuning: Tuning, doc_freq: DocFreq | None) -> Q.
     common = [q for q, df in leaves if df > tuning.common]
     main = Q.AndMaybe(Q.Or(rare), Q.Or(common)) if rare and common else Q.Or(rare or common)
     key = fold if parsed.folded else exact_key
-    title = "title" + (FOLDED_SUFFIX if parsed.folded else "")
+    title = TITLE + (FOLDED_SUFFIX if parsed.folded else "")
     phrases = [_phrase(title, run, key) for run in parsed.runs if len(_flat(run)) > 1]
     if not phrases or not tuning.title_phrase:
         return main
-    return Q.AndMaybe(main, Q.Or(phrases, boost=tuning.title_phrase * tuning.title))
+    return Q.AndMaybe(main, Q.Or(phrases, boost=tuning.title_phrase))
 
 
 def _keys(parsed: ParsedQuery, tuning: Tuning) -> list[tuple[str, float]]:
@@ -224,7 +223,7 @@ def _leaves(key: str, boost: float, folded: bool, tuning: Tuning) -> list[tuple[
 
 def _term_over_fields(key: str, folded: bool, tuning: Tuning, boost: float) -> Q.Query:
     suffix = FOLDED_SUFFIX if folded else ""
-    return Q.Or([Q.Term(f + suffix, key, boost=tuning.weight(f) * boost) for f in FIELDS])
+    return Q.Term(TEXT + suffix, key, boost=boost)
 
 
 def _clause(clause: Clause, folded: bool, tuning: Tuning, fallback: bool = True) -> Q.Query:
@@ -243,7 +242,7 @@ def _over_fields(clause: Clause, folded: bool, tuning: Tuning, boost: float = 1.
     for name in clause.fields:
         fieldname = name + FOLDED_SUFFIX if folded else name
         q = _phrase(fieldname, [u for w in clause.words for u in w], key)
-        q.boost = tuning.weight(name) * boost
+        q.boost = boost
         per_field.append(q)
     return per_field[0] if len(per_field) == 1 else Q.Or(per_field)
 

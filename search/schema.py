@@ -8,24 +8,48 @@ from search.analysis import VietnameseTokenizer
 FOLDED_SUFFIX = "_f"
 
 
-def _text(folded: bool) -> TEXT:
+class Postings:
+    """A field value already turned into postings where it was segmented (a worker process)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple]):
+        self.items = items
+
+
+class VietnameseText(TEXT):
+    """TEXT that accepts ready ``Postings``: the single writer process only files them."""
+
+    def index(self, value, **kwargs):
+        if isinstance(value, Postings):
+            return value.items
+        return super().index(value, **kwargs)
+
+
+def _text(folded: bool, chars: bool) -> TEXT:
     # chars=True: postings keep character offsets, so highlighting never re-runs pyvi.
-    # Only the exact field stores the text; the folded twin shares its offsets.
     analyzer: Analyzer = VietnameseTokenizer(folded=folded)
-    return TEXT(analyzer=analyzer, stored=not folded, chars=True, phrase=True)
+    return VietnameseText(analyzer=analyzer, stored=False, chars=chars, phrase=True)
 
 
 def build_schema() -> Schema:
-    """id is unique; date, year, month, category and source are columns for sorting and facets."""
+    """One searchable ``text`` field (title, summary and body, title tokens weighted up) and its
+    folded twin, which share character offsets; the title alone for ``title:`` and the title
+    phrase bonus; the stored parts; date, year, month, category and source as columns.
+
+    One text field rather than three keeps each query term one posting list: a third of the
+    matchers per query and of the postings to write.
+    """
     return Schema(
         id=ID(stored=True, unique=True),
         url=STORED(),
-        title=_text(False),
-        title_f=_text(True),
-        summary=_text(False),
-        summary_f=_text(True),
-        body=_text(False),
-        body_f=_text(True),
+        title=STORED(),
+        summary=STORED(),
+        body=STORED(),
+        text=_text(False, chars=True),
+        text_f=_text(True, chars=True),
+        title_words=_text(False, chars=False),
+        title_words_f=_text(True, chars=False),
         date=DATETIME(stored=True, sortable=True),
         undated=NUMERIC(bits=8, sortable=True),
         year=ID(sortable=True),

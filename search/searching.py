@@ -10,6 +10,7 @@ from whoosh import query as Q
 from whoosh import sorting
 
 from search import highlight, query
+from search.analysis import TEXT_FIELDS, field_bounds
 from search.errors import QueryError
 from search.results import Hit, Results
 from search.schema import FOLDED_SUFFIX
@@ -120,12 +121,12 @@ def _execute(searcher, wq, req: Request, sort: str):
 
 
 def _doc_freq(searcher) -> query.DocFreq:
-    """Share of articles whose title, summary or body holds the key (the largest of the three)."""
+    """Share of articles whose text holds the key."""
     n = max(1, searcher.doc_count_all())
 
     def share(key: str, folded: bool) -> float:
         suffix = FOLDED_SUFFIX if folded else ""
-        return max(searcher.doc_frequency(f + suffix, key) for f in query.FIELDS) / n
+        return searcher.doc_frequency(query.TEXT + suffix, key) / n
 
     return share
 
@@ -166,32 +167,39 @@ def _facet_order(name: str):
 
 def hits(results, shown, scored: bool = True) -> list[Hit]:
     """Hits with highlights; sorted (unscored) results report score 0."""
-    fields = ["title", "title_f", "summary", "summary_f", "body", "body_f"]
+    fields = [query.TEXT, query.TEXT + FOLDED_SUFFIX]
     spans = highlight.load_spans(results, [h.docnum for h in shown], fields)
-    return [_hit(h, spans.get(h.docnum, {}), scored) for h in shown]
+    return [_hit(h, spans.get(h.docnum, {}).get(query.TEXT, []), scored) for h in shown]
 
 
-def _hit(h, spans: dict, scored: bool) -> Hit:
+def _hit(h, spans: list, scored: bool) -> Hit:
     stored = h.fields()
-    title, summary, body = (stored.get(f, "") for f in ("title", "summary", "body"))
-    if spans.get("body"):
-        snippet = highlight.snippet(body, spans["body"])
-    elif summary:
-        snippet = highlight.snippet(summary, spans.get("summary", []))
+    texts = {f: stored.get(f, "") for f in TEXT_FIELDS}
+    parts = _split(spans, texts)
+    if parts["body"]:
+        snippet = highlight.snippet(texts["body"], parts["body"])
     else:
-        snippet = highlight.snippet(body, [])
+        snippet = highlight.snippet(texts["summary"] or texts["body"], parts["summary"])
     date = stored.get("date")
     return Hit(
         id=stored["id"],
-        title=title,
+        title=texts["title"],
         url=stored.get("url") or None,
         date=date.date() if date else None,
         category=stored.get("category") or None,
         source=stored.get("source") or None,
         score=float(h.score) if scored else 0.0,
-        title_html=highlight.mark(title, spans.get("title", [])),
+        title_html=highlight.mark(texts["title"], parts["title"]),
         snippet_html=snippet,
     )
+
+
+def _split(spans: list, texts: dict) -> dict[str, list]:
+    """Spans in the joined text, as spans in title, summary and body."""
+    parts: dict[str, list] = {f: [] for f in TEXT_FIELDS}
+    for field, start, end in field_bounds(texts):
+        parts[field] = [(s - start, e - start) for s, e in spans if start <= s and e <= end]
+    return parts
 
 
 def _suggestion(searcher, req: Request, parsed, found: list[Hit], tuning) -> str | None:
@@ -240,11 +248,11 @@ def _same_case(form: str, typed: str) -> str:
 
 def _respelled(searcher, text: str) -> str:
     """Replace words the index has never seen with the closest indexed word."""
-    corrector = searcher.corrector("body")
+    corrector = searcher.corrector(query.TEXT)
     words = text.split()
     for i, word in enumerate(words[: query.MAX_WORDS]):
         key = exact_key(word)
-        if not key.isalpha() or searcher.doc_frequency("body", key):
+        if not key.isalpha() or searcher.doc_frequency(query.TEXT, key):
             continue
         found = corrector.suggest(key, limit=1, maxdist=1, prefix=1)
         if found:

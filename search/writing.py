@@ -5,6 +5,7 @@ the one Whoosh writer in this process only replays the finished tokens (``analys
 """
 
 import datetime as dt
+import functools
 import itertools
 import multiprocessing
 import os
@@ -15,8 +16,8 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from search import generations
-from search.analysis import TEXT_FIELDS, Analyzed, segment_article
-from search.schema import FOLDED_SUFFIX, build_schema
+from search.analysis import Analyzed, joined, segment_article, text_boosts
+from search.schema import FOLDED_SUFFIX, Postings, build_schema
 from search.text import nfc
 
 Progress = Callable[[int], None] | None
@@ -25,15 +26,14 @@ CHUNK = 16
 IN_FLIGHT_PER_WORKER = 4
 
 
-def analyze_many(articles: Iterable[Mapping], workers: int | None = None) -> Iterator[tuple]:
-    """(article, segmentation) pairs in input order, segmented on every core.
+def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Iterator[dict]:
+    """Whoosh documents in input order, segmented and turned into postings on every core.
 
     At most a few chunks per worker are in flight, so memory stays bounded for any input size.
     """
     workers = workers or os.cpu_count() or 1
     if workers == 1:
-        for art in articles:
-            yield art, segment_article(art)
+        yield from map(document, articles)
         return
     ctx = multiprocessing.get_context("fork")  # workers inherit pyvi's model already in memory
     with ctx.Pool(workers) as pool:
@@ -52,12 +52,22 @@ def _batches(items: Iterable, size: int) -> Iterator[tuple]:
         yield batch
 
 
-def _segment_chunk(chunk: tuple[Mapping, ...]) -> list[tuple]:
-    return [(art, segment_article(art)) for art in chunk]
+def _segment_chunk(chunk: tuple[Mapping, ...]) -> list[dict]:
+    return [document(art) for art in chunk]
 
 
-def document(article: Mapping, seg: dict) -> dict:
-    """Whoosh field values for one article and its segmentation."""
+@functools.cache
+def _schema():
+    return build_schema()
+
+
+def _postings(field: str, value: Analyzed) -> Postings:
+    return Postings(list(_schema()[field].index(value)))
+
+
+def document(article: Mapping) -> dict:
+    """Whoosh field values for one article: the expensive part (pyvi, postings) of indexing."""
+    seg = segment_article(article)
     date = _as_datetime(article.get("date"))
     doc = {
         "id": _required_id(article),
@@ -69,11 +79,15 @@ def document(article: Mapping, seg: dict) -> dict:
         "category": nfc(article.get("category") or ""),
         "source": nfc(article.get("source") or ""),
     }
-    for field in TEXT_FIELDS:
-        text = seg["texts"][field]
-        doc[field] = Analyzed(text, seg["exact"][field])
-        doc["_stored_" + field] = text
-        doc[field + FOLDED_SUFFIX] = Analyzed(text, seg["folded"][field])
+    texts = seg["texts"]
+    doc.update(texts)
+    whole, boosts = joined(texts), text_boosts(texts)
+    doc["text"] = _postings("text", Analyzed(whole, seg["text"], boosts))
+    doc["text" + FOLDED_SUFFIX] = _postings("text" + FOLDED_SUFFIX, Analyzed(whole, seg["text_f"], boosts))
+    doc["title_words"] = _postings("title_words", Analyzed(texts["title"], seg["title"]))
+    doc["title_words" + FOLDED_SUFFIX] = _postings(
+        "title_words" + FOLDED_SUFFIX, Analyzed(texts["title"], seg["title_f"])
+    )
     return {k: v for k, v in doc.items() if v is not None}
 
 
@@ -108,14 +122,14 @@ class GenerationBuilder:
         self.aborted = False
 
     def add(self, article: Mapping) -> None:
-        self._writer.add_document(**document(article, segment_article(article)))
+        self._writer.add_document(**document(article))
         self.count += 1
 
     def add_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
         """Add articles (segmented in parallel); returns how many were added."""
         added = 0
-        for art, seg in analyze_many(articles, self.workers):
-            self._writer.add_document(**document(art, seg))
+        for doc in prepare_many(articles, self.workers):
+            self._writer.add_document(**doc)
             added += 1
             if progress:
                 progress(1)
@@ -152,13 +166,13 @@ class Updater:
         self.deleted = 0
 
     def upsert(self, article: Mapping) -> None:
-        self._writer.update_document(**document(article, segment_article(article)))
+        self._writer.update_document(**document(article))
         self.upserted += 1
 
     def upsert_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
         done = 0
-        for art, seg in analyze_many(articles, self.workers):
-            self._writer.update_document(**document(art, seg))
+        for doc in prepare_many(articles, self.workers):
+            self._writer.update_document(**doc)
             done += 1
             if progress:
                 progress(1)

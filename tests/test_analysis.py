@@ -5,7 +5,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.analysis import compound_key, folded, segment_article, tokens
+from search.analysis import compound_key, field_bounds, folded, joined, segment_article, tokens
 from search.text import fold
 
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
@@ -69,8 +69,23 @@ def test_abbreviations_dates_and_numbers_are_tokens_as_typed_and_as_parts():
 
 def test_nfd_article_offsets_point_into_the_stored_nfc_text():
     nfd = unicodedata.normalize("NFD", "Đảng ủy tỉnh Thừa Thiên Huế")
-    seg = segment_article({"id": "x", "body": nfd})
-    stored = seg["texts"]["body"]
-    assert stored == unicodedata.normalize("NFC", nfd)
-    for key, _p, s, e in seg["exact"]["body"]:
-        assert surface_key(stored[s:e]) == key
+    seg = segment_article({"id": "x", "title": nfd, "body": nfd})
+    assert seg["texts"]["body"] == unicodedata.normalize("NFC", nfd)
+    whole = joined(seg["texts"])
+    for key, _p, s, e in seg["text"]:
+        assert surface_key(whole[s:e]) == key
+
+
+@settings(max_examples=100, deadline=None)
+@given(title=text_strategy, summary=text_strategy, body=text_strategy)
+def test_article_text_offsets_slice_the_joined_parts_and_phrases_never_cross_them(title, summary, body):
+    seg = segment_article({"id": "x", "title": title, "summary": summary, "body": body})
+    whole = joined(seg["texts"])
+    bounds = field_bounds(seg["texts"])
+    last_part, last_pos = None, -1
+    for key, pos, s, e in seg["text"]:
+        assert surface_key(whole[s:e]) == key
+        part = next(f for f, start, end in bounds if start <= s and e <= end)
+        if last_part is not None and part != last_part:
+            assert pos > last_pos + 1  # a gap: no phrase matches across title, summary and body
+        last_part, last_pos = part, max(last_pos, pos)
