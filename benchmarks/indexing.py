@@ -48,9 +48,15 @@ def reindex(path: Path, index: Path) -> tuple[float, int]:
     """Seconds and peak RSS (kB) of the real ``vnsearch reindex`` command."""
     vnsearch = Path(sys.executable).with_name("vnsearch")
     started = time.perf_counter()
-    subprocess.run([str(vnsearch), "reindex", "--index", str(index), str(path)], check=True, capture_output=True)
+    subprocess.run(
+        [str(vnsearch), "reindex", "--index", str(index), str(path)], check=True, capture_output=True
+    )
     elapsed = time.perf_counter() - started
     return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def row(what: str, seconds: float, n: int, mb: float) -> str:
+    return f"| {what} | {seconds:.1f} | {n / seconds:.0f} | {mb / seconds:.2f} |"
 
 
 def main() -> None:
@@ -75,8 +81,8 @@ def main() -> None:
         "",
         "| what | seconds | articles/s | MB/s |",
         "|---|---|---|---|",
-        f"| bare `ViTokenizer.tokenize` loop, 1 process | {bare_s:.1f} | {bare_rate:.0f} | {mb / bare_s:.2f} |",
-        f"| `vnsearch reindex` (end to end, incl. commit) | {index_s:.1f} | {index_rate:.0f} | {mb / index_s:.2f} |",
+        row("bare `ViTokenizer.tokenize` loop, 1 process", bare_s, n, mb),
+        row("`vnsearch reindex` (end to end, incl. commit)", index_s, n, mb),
         "",
         f"Ratio reindex / bare pyvi: **{index_rate / bare_rate:.2f}** (target ≥ 1.0). "
         f"Peak RSS of the reindex process tree's largest process: {rss_kb / 1024:.0f} MB. "

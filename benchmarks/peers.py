@@ -92,9 +92,7 @@ class Tantivy:
         index = tantivy.Index(sb.build(), path=str(_fresh(path)))
         writer = index.writer(heap_size=256_000_000)
         for d in docs:
-            writer.add_document(
-                tantivy.Document(id=d["id"], **{f: d.get(f) or "" for f in FIELD_WEIGHTS})
-            )
+            writer.add_document(tantivy.Document(id=d["id"], **{f: d.get(f) or "" for f in FIELD_WEIGHTS}))
         writer.commit()
         writer.wait_merging_threads()
 

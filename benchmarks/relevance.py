@@ -10,7 +10,7 @@ articles and queries.
 
     .venv/bin/python benchmarks/relevance.py                  # full run; first build takes minutes
     .venv/bin/python benchmarks/relevance.py --quick          # 2,000 distractors, 200 known items
-    .venv/bin/python benchmarks/relevance.py --failures 10    # also print the worst set A topics
+    .venv/bin/python benchmarks/relevance.py --failures 10    # also print the worst queries of each set
 
 Built indexes are cached under ``--workdir`` (default /tmp/vnsearch-relevance), keyed by the corpus
 files' contents and the committed trees of search/ and indexer/ (plus peers.py for the peers), so a
@@ -96,7 +96,10 @@ def collection(corpus: Path, workdir: Path, distractors: int | None = None) -> C
     if distractors is None:
         sources = [corpus / VMDS / "docs.jsonl", corpus / VIETNEWS_TEST]
     else:
-        sources = [corpus / VMDS / "docs.jsonl", write_jsonl(test, workdir / f"vietnews-test-{distractors}.jsonl")]
+        sources = [
+            corpus / VMDS / "docs.jsonl",
+            write_jsonl(test, workdir / f"vietnews-test-{distractors}.jsonl"),
+        ]
     label = f"{len(vmds):,} VMDS + {len(test):,} VietNews test articles"
     return Collection(vmds + test, sources, label)
 
@@ -110,9 +113,7 @@ def topics(corpus: Path, qids: Iterable[str] | None = None) -> QuerySet:
         if wanted is None or t["qid"] in wanted
     }
     rows = (corpus / VMDS / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    qrels = [
-        ir_measures.Qrel(q, d, int(r)) for q, d, r in (row.split("\t") for row in rows) if q in queries
-    ]
+    qrels = [ir_measures.Qrel(q, d, int(r)) for q, d, r in (row.split("\t") for row in rows) if q in queries]
     return QuerySet("A: VMDS topics", queries, qrels)
 
 
@@ -198,7 +199,9 @@ def evaluate(engine: Engine, qs: QuerySet, k: int = K) -> Scores:
         started = time.perf_counter()
         run[qid] = engine.search(q, k)
         elapsed += time.perf_counter() - started
-    scored = [ir_measures.ScoredDoc(qid, doc, k - rank) for qid, ids in run.items() for rank, doc in enumerate(ids)]
+    scored = [
+        ir_measures.ScoredDoc(qid, doc, k - rank) for qid, ids in run.items() for rank, doc in enumerate(ids)
+    ]
     per_query = {qid: {name: 0.0 for name in MEASURES} for qid in qs.queries}
     names = {measure: name for name, measure in MEASURES.items()}
     for m in ir_measures.iter_calc(list(MEASURES.values()), qs.qrels, scored):
@@ -228,7 +231,9 @@ def content_key(*parts: str | Path) -> str:
     return h.hexdigest()[:16]
 
 
-def cached(workdir: Path, name: str, key: str, build: Callable[[Path], None], rebuild: bool) -> tuple[Path, dict]:
+def cached(
+    workdir: Path, name: str, key: str, build: Callable[[Path], None], rebuild: bool
+) -> tuple[Path, dict]:
     """``workdir/name-key`` built once by ``build``; its ``.json`` beside it marks it complete."""
     path, meta_file = workdir / f"{name}-{key}", workdir / f"{name}-{key}.json"
     if meta_file.exists() and not rebuild:
@@ -237,7 +242,10 @@ def cached(workdir: Path, name: str, key: str, build: Callable[[Path], None], re
     shutil.rmtree(path, ignore_errors=True)
     started = time.perf_counter()
     build(path)
-    meta = {"built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "seconds": time.perf_counter() - started}
+    meta = {
+        "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seconds": time.perf_counter() - started,
+    }
     meta["uncommitted"] = _uncommitted_core()
     meta_file.write_text(json.dumps(meta))
     return path, meta
@@ -253,7 +261,9 @@ def engines(coll: Collection, workdir: Path, rebuild: bool) -> tuple[list[Engine
     """vnsearch and the peers over the collection, from the cache when nothing they depend on changed."""
     corpus = content_key(*coll.sources)
     core = _git("rev-parse", "HEAD:search", "HEAD:indexer").replace("\n", "")
-    path, meta = cached(workdir, "vnsearch", content_key(corpus, core), lambda p: reindex(coll.sources, p), rebuild)
+    path, meta = cached(
+        workdir, "vnsearch", content_key(corpus, core), lambda p: reindex(coll.sources, p), rebuild
+    )
     if meta["uncommitted"] != _uncommitted_core():
         print(
             "warning: search/ or indexer/ differ from the build of the cached vnsearch index; "
@@ -264,7 +274,9 @@ def engines(coll: Collection, workdir: Path, rebuild: bool) -> tuple[list[Engine
     peers_code = content_key(Path(__file__).with_name("peers.py"))
     for peer in PEERS:
         key = content_key(corpus, peers_code)
-        path, meta = cached(workdir, peer.__name__.lower(), key, lambda p, c=peer: c.build(p, coll.docs), rebuild)
+        path, meta = cached(
+            workdir, peer.__name__.lower(), key, lambda p, c=peer: c.build(p, coll.docs), rebuild
+        )
         built.append(peer(path))
         seconds[peer.name] = meta["seconds"]
     return built, seconds
@@ -312,7 +324,10 @@ def targets(results: Results, set_a: QuerySet, set_b: QuerySet, peer_names: list
 
     a = {v: results[set_a.name, v, "vnsearch"].means for v in (WRITTEN, UNACCENTED)}
     lines = [
-        check(a[WRITTEN]["MRR@10"] >= TARGET_MRR_WRITTEN, f"set A MRR@10 as written {a[WRITTEN]['MRR@10']:.3f} ≥ {TARGET_MRR_WRITTEN}"),
+        check(
+            a[WRITTEN]["MRR@10"] >= TARGET_MRR_WRITTEN,
+            f"set A MRR@10 as written {a[WRITTEN]['MRR@10']:.3f} ≥ {TARGET_MRR_WRITTEN}",
+        ),
         check(
             a[UNACCENTED]["MRR@10"] >= TARGET_MRR_UNACCENTED,
             f"set A MRR@10 without diacritics {a[UNACCENTED]['MRR@10']:.3f} ≥ {TARGET_MRR_UNACCENTED}",
@@ -328,7 +343,10 @@ def targets(results: Results, set_a: QuerySet, set_b: QuerySet, peer_names: list
         theirs = results[set_b.name, variant, best].means[metric]
         relation = "ties" if ours == theirs else "leads" if ours > theirs else "trails"
         lines.append(
-            check(ours >= theirs, f"set B {metric} {variant}: vnsearch {ours:.3f} {relation} best peer {theirs:.3f} ({best})")
+            check(
+                ours >= theirs,
+                f"set B {metric} {variant}: vnsearch {ours:.3f} {relation} best peer {theirs:.3f} ({best})",
+            )
         )
     return lines
 
@@ -342,14 +360,14 @@ def misses(scores: Scores) -> list[str]:
 
 
 def print_failures(results: Results, qs: QuerySet, coll: Collection, limit: int) -> None:
-    """The worst set A topics for vnsearch with what it ranked instead (stdout only: corpus text stays out of the repo)."""
+    """vnsearch's worst queries of a set and what it ranked instead (stdout only: corpus text stays out)."""
     titles = {d["id"]: d.get("title") or "" for d in coll.docs}
     relevant: dict[str, list[str]] = {}
     for qrel in qs.qrels:
         relevant.setdefault(qrel.query_id, []).append(qrel.doc_id)
     for variant, queries in ((WRITTEN, qs), (UNACCENTED, unaccented(qs))):
         scores = results[qs.name, variant, "vnsearch"]
-        print(f"\n## Worst set A topics, {variant}")
+        print(f"\n## Worst of set {qs.name}, {variant}")
         for qid in misses(scores)[:limit]:
             m = scores.per_query[qid]
             print(f"\n{qid} RR {m['MRR@10']:.2f} R@10 {m['R@10']:.2f}: {queries.queries[qid]}")
@@ -361,22 +379,32 @@ def print_failures(results: Results, qs: QuerySet, coll: Collection, limit: int)
 
 
 def report(
-    results: Results, sets: list[QuerySet], coll: Collection, names: list[str], build_s: dict[str, float], command: str
+    results: Results,
+    sets: list[QuerySet],
+    coll: Collection,
+    names: list[str],
+    build_s: dict[str, float],
+    refused: list[str],
+    command: str,
 ) -> str:
     set_a, set_b = sets
     written_misses = misses(results[set_a.name, WRITTEN, "vnsearch"])
+    head = _git("rev-parse", "--short", "HEAD").strip()
     lines = [
         "# Relevance: vnsearch and peers on real Vietnamese news queries",
         "",
-        f"Command: `{command}` — {dt.date.today().isoformat()}, git {_git('rev-parse', '--short', 'HEAD').strip()}, "
+        f"Command: `{command}` — {dt.date.today().isoformat()}, git {head}, "
         f"{os.cpu_count()} CPUs (shared: times are indicative).",
         "",
         f"One index per engine holds {len(coll.docs):,} articles ({coll.label}); it serves both sets. "
         "Every engine indexes title, summary and body (weights 2 / 1.5 / 1 for the peers) and returns "
         f"its top {K}. vnsearch is built by `vnsearch reindex` and queried with "
         "`search.Index(path).search(q, per_page=10)` (its time includes highlighting and facets); the "
-        "peers get the query's word tokens OR-ed. \"no diacritics\": NFD, combining marks dropped, đ→d.",
-        "Build times (s, from the cache when reused): " + ", ".join(f"{n} {s:.0f}" for n, s in build_s.items()) + ".",
+        'peers get the query\'s word tokens OR-ed. "no diacritics": NFD, combining marks dropped, đ→d.',
+        "Build times (s, from the cache when reused): "
+        + ", ".join(f"{n} {s:.0f}" for n, s in build_s.items())
+        + ".",
+        f"Queries vnsearch refused (QueryError, scored as misses): {len(refused)}.",
         "",
         *table(results, sets, names),
         "## Targets",
@@ -393,25 +421,37 @@ def report(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="first 2,000 VietNews test articles, 200 known items")
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/vnsearch-relevance"), help="cache of built indexes")
+    ap.add_argument(
+        "--quick", action="store_true", help="first 2,000 VietNews test articles, 200 known items"
+    )
+    ap.add_argument(
+        "--workdir", type=Path, default=Path("/tmp/vnsearch-relevance"), help="cache of built indexes"
+    )
     ap.add_argument("--rebuild", action="store_true", help="rebuild every index even if cached")
-    ap.add_argument("--failures", type=int, default=0, metavar="N", help="print the N worst set A topics")
+    ap.add_argument(
+        "--failures", type=int, default=0, metavar="N", help="print the N worst queries of each set"
+    )
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="the shared corpus directory")
-    ap.add_argument("--out", type=Path, help="default benchmarks/results/relevance.md (WORKDIR/relevance-quick.md with --quick)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        help="default benchmarks/results/relevance.md (WORKDIR/relevance-quick.md with --quick)",
+    )
     args = ap.parse_args()
-    out = args.out or (args.workdir / "relevance-quick.md" if args.quick else REPO / "benchmarks/results/relevance.md")
+    out = args.out or (
+        args.workdir / "relevance-quick.md" if args.quick else REPO / "benchmarks/results/relevance.md"
+    )
     coll = collection(args.corpus, args.workdir, QUICK_DISTRACTORS if args.quick else None)
     sets = [topics(args.corpus), known_items(coll.docs, QUICK_KNOWN_ITEMS if args.quick else KNOWN_ITEMS)]
     engs, build_s = engines(coll, args.workdir, args.rebuild)
     results = run_all(engs, sets)
     command = "python benchmarks/relevance.py" + (" --quick" if args.quick else "")
-    text = report(results, sets, coll, [e.name for e in engs], build_s, command)
+    text = report(results, sets, coll, [e.name for e in engs], build_s, engs[0].rejected, command)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)
-    if args.failures:
-        print_failures(results, sets[0], coll, args.failures)
+    for qs in sets if args.failures else []:
+        print_failures(results, qs, coll, args.failures)
 
 
 if __name__ == "__main__":

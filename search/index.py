@@ -6,6 +6,7 @@ rebuild or an incremental update without a restart, and pays almost nothing when
 """
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from search.results import Hit, Results
 from search.writing import GenerationBuilder, Updater
 
 RELATED_TERMS = 12
+CACHE_SIZE = 512
 
 
 class Index:
@@ -33,6 +35,7 @@ class Index:
         self._name: str | None = None
         self._searcher = None
         self._retired = None  # the searcher before last: closed one swap later, when no request uses it
+        self._cache: dict[searching.Request, Results] = {}  # per (request), emptied on every reopen
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -66,6 +69,7 @@ class Index:
         if self._retired is not None:
             self._retired.close()
         self._retired, self._searcher = self._searcher, searcher
+        self._cache.clear()  # results of the old index must not outlive it
 
     @property
     def generation(self) -> str | None:
@@ -90,12 +94,21 @@ class Index:
         started = time.perf_counter()
         req = searching.make_request(q, date_from, date_to, category, sort, page, per_page)
         s = self.searcher()
-        if s is None:
-            res = Results(req.q, 0, req.page, req.per_page, 0.0, [], {}, None)
-        else:
-            res = searching.run(s, req, self.tuning)
-        res.took_ms = (time.perf_counter() - started) * 1000
-        return res
+        res = self._cache.get(req)
+        if res is None:
+            if s is None:
+                res = Results(req.q, 0, req.page, req.per_page, 0.0, [], {}, None)
+            else:
+                res = searching.run(s, req, self.tuning)
+            self._remember(req, res)
+        return dataclasses.replace(res, took_ms=(time.perf_counter() - started) * 1000)
+
+    def _remember(self, req: searching.Request, res: Results) -> None:
+        """Keep recent results: readers repeat popular queries and page back and forth."""
+        with self._lock:
+            self._cache[req] = res
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
 
     def get(self, article_id: str) -> dict | None:
         s = self.searcher()

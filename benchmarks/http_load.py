@@ -1,0 +1,179 @@
+"""HTTP throughput: ``vnsearch serve`` (gunicorn, default workers) under wrk at 8, 32 and 64 clients.
+
+The query mix of ``querymix.py`` goes to ``/api/search`` in a loop for 30 s per level, loopback only.
+Targets: ≥ 150 requests/s at 32 clients with 0 errors; worker RSS ≤ 300 MB.
+
+    apt-get install wrk                      # Debian's wrk drives the load
+    python benchmarks/http_load.py [--index /tmp/vnsearch-scale]
+    python benchmarks/http_load.py --quick   # demo index, 8 clients, 5 s (CI)
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import querymix  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "http_load.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(index: Path, port: int) -> subprocess.Popen:
+    vnsearch = Path(sys.executable).with_name("vnsearch")
+    server = subprocess.Popen(
+        [str(vnsearch), "serve", "--index", str(index), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("the server did not answer /healthz within 60 s")
+
+
+def lua_script(path: Path, mix: list[querymix.MixQuery]) -> None:
+    urls = ["/api/search?" + urllib.parse.urlencode(m.params()) for m in mix]
+    body = ",\n".join(f'  "{u}"' for u in urls)
+    path.write_text(
+        "local paths = {\n" + body + "\n}\nlocal i = 0\n"
+        "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n",
+        encoding="utf-8",
+    )
+
+
+def run_wrk(port: int, clients: int, seconds: int, script: Path) -> dict:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    errors += int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    return {
+        "clients": clients,
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
+        "errors": errors,
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def worker_rss_mb(server: subprocess.Popen) -> list[float]:
+    """Resident memory of the gunicorn processes (the arbiter's children are the workers)."""
+    pids = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+    arbiters = pids or [str(server.pid)]
+    workers = [
+        w
+        for a in arbiters
+        for w in subprocess.run(["pgrep", "-P", a], capture_output=True, text=True).stdout.split()
+    ]
+    return [_rss(pid) for pid in workers or arbiters]
+
+
+def _rss(pid: str) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--index", type=Path, default=Path("/tmp/vnsearch-scale"))
+    ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    levels, seconds = ((8,), 5) if args.quick else ((8, 32, 64), args.seconds)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.quick:
+            args.index = Path(tmp) / "ix"
+            vnsearch = Path(sys.executable).with_name("vnsearch")
+            subprocess.run(
+                [str(vnsearch), "reindex", "--index", str(args.index), str(ROOT / "examples/demo")],
+                check=True,
+                capture_output=True,
+            )
+        script = Path(tmp) / "mix.lua"
+        lua_script(script, querymix.build(n=60 if args.quick else 400))
+        port = free_port()
+        server = start_server(args.index, port)
+        try:
+            results = [run_wrk(port, c, seconds, script) for c in levels]
+            rss = worker_rss_mb(server)
+        finally:
+            server.terminate()
+            server.wait(30)
+    table = render(results, rss, seconds, args)
+    print(table)
+    if not args.quick:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(table, encoding="utf-8")
+
+
+def render(results: list[dict], rss: list[float], seconds: int, args) -> str:
+    lines = [
+        f"# HTTP load: `vnsearch serve` ({len(rss)} workers, {os.cpu_count()} cores), wrk, {seconds} s per level",
+        "",
+        f"Command: `python benchmarks/http_load.py{' --quick' if args.quick else ''}` (index: {args.index})",
+        "",
+        "| clients | requests | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r['clients']} | {r['requests']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |"
+            for r in results
+        ),
+        "",
+        f"Worker RSS after the run: {', '.join(f'{m:.0f} MB' for m in rss)} (target ≤ 300 MB).",
+    ]
+    at32 = [r for r in results if r["clients"] == 32]
+    if at32:
+        ok = at32[0]["rps"] >= 150 and at32[0]["errors"] == 0
+        lines.append(
+            f"Target ≥ 150 requests/s at 32 clients with 0 errors: {'met' if ok else 'NOT met'} "
+            f"({at32[0]['rps']:.0f}/s, {at32[0]['errors']} errors)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
