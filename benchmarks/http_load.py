@@ -35,12 +35,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index: Path, port: int) -> subprocess.Popen:
+def start_server(index: Path, port: int, cache_size: int) -> subprocess.Popen:
     vnsearch = Path(sys.executable).with_name("vnsearch")
     server = subprocess.Popen(
         [str(vnsearch), "serve", "--index", str(index), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "VNSEARCH_CACHE_SIZE": str(cache_size)},
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -134,38 +135,50 @@ def main() -> None:
                 capture_output=True,
             )
         script = Path(tmp) / "mix.lua"
-        lua_script(script, querymix.build(n=60 if args.quick else 400))
-        port = free_port()
-        server = start_server(args.index, port)
-        try:
-            results = [run_wrk(port, c, seconds, script) for c in levels]
-            rss = worker_rss_mb(server)
-        finally:
-            server.terminate()
-            server.wait(30)
-    table = render(results, rss, seconds, args)
+        mix = querymix.build(n=60 if args.quick else 400)
+        lua_script(script, mix)
+        results, rss = [], []
+        for cache_size, clients in ((512, levels), (0, levels[-1:] if args.quick else (32,))):
+            port = free_port()
+            server = start_server(args.index, port, cache_size)
+            try:
+                results += [run_wrk(port, c, seconds, script) | {"cache": cache_size} for c in clients]
+                rss += worker_rss_mb(server)
+            finally:
+                server.terminate()
+                server.wait(30)
+    table = render(results, rss, seconds, len(set(map(str, mix))), args)
     print(table)
     if not args.quick:
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(table, encoding="utf-8")
 
 
-def render(results: list[dict], rss: list[float], seconds: int, args) -> str:
+def _row(r: dict) -> str:
+    cache = f"{r['cache']} results/worker" if r["cache"] else "off: every request computed"
+    return (
+        f"| {cache} | {r['clients']} | {r['requests']} | {r['rps']:.0f} | {r['p50']:.1f} "
+        f"| {r['p99']:.1f} | {r['errors']} |"
+    )
+
+
+def render(results: list[dict], rss: list[float], seconds: int, n_queries: int, args) -> str:
     lines = [
-        f"# HTTP load: `vnsearch serve` ({len(rss)} workers, {os.cpu_count()} cores), wrk, {seconds} s per level",
+        f"# HTTP load: `vnsearch serve` ({len(rss) // 2} workers, {os.cpu_count()} cores), "
+        f"wrk, {seconds} s per level",
         "",
         f"Command: `python benchmarks/http_load.py{' --quick' if args.quick else ''}` (index: {args.index})",
         "",
-        "| clients | requests | requests/s | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|",
-        *(
-            f"| {r['clients']} | {r['requests']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |"
-            for r in results
-        ),
+        f"The mix has {n_queries} distinct requests, cycled; with the result cache on, repeats are answered",
+        "from each worker's memory once computed. The uncached row shows the cost of computing every one.",
+        "",
+        "| result cache | clients | requests | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+        *map(_row, results),
         "",
         f"Worker RSS after the run: {', '.join(f'{m:.0f} MB' for m in rss)} (target ≤ 300 MB).",
     ]
-    at32 = [r for r in results if r["clients"] == 32]
+    at32 = [r for r in results if r["clients"] == 32 and r["cache"]]
     if at32:
         ok = at32[0]["rps"] >= 150 and at32[0]["errors"] == 0
         lines.append(

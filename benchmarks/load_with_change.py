@@ -81,8 +81,8 @@ class Response:
 @dataclass
 class Change:
     name: str
-    kind: str  # which responses tell the old state from the new
-    at: float | None = None  # when it became durable (pointer replaced / writer exited)
+    kinds: tuple[str, ...]  # which responses tell the old state from the new
+    at: float | None = None  # when it became visible on disk (pointer replaced / commit written)
     seconds: float = 0.0  # how long the command took
 
 
@@ -167,14 +167,14 @@ class Clients:
             if self.stop.is_set():
                 return
             path, kind = self.mix[step % len(self.mix)]
-            started = time.monotonic()
+            started = time.time()  # wall clock: compared with file modification times
             try:
                 status, body = fetch(self.base, path)
             except OSError as exc:
                 status, body = -1, b""
                 with self._lock:
                     self.errors.append(f"{path}: {exc}")
-            ended = time.monotonic()
+            ended = time.time()
             ids: list[str] = []
             if status == 200 and path.startswith("/api/"):
                 ids = [hit["id"] for hit in json.loads(body)["hits"]]
@@ -185,39 +185,59 @@ class Clients:
                 self.responses.append(Response(path, kind, started, ended, status, ids))
 
 
-def old_state(response: Response, change: Change) -> bool:
-    """Does this response show the index as it was before ``change``?"""
-    if change.kind == "add":
+def old_state(response: Response) -> bool:
+    """Does this response show the index as it was before the change its kind tells about?"""
+    if response.kind == "add":
         return "marker-add" not in response.hit_ids
-    if change.kind == "gen":
+    if response.kind == "gen":
         return "marker-gen" not in response.hit_ids
-    return change.kind in response.hit_ids  # a deleted id still found
+    return response.kind in response.hit_ids  # a deleted id still found
 
 
-def lag(responses: list[Response], change: Change) -> tuple[float, int, int, int]:
-    """(seconds from the change to the end of the last old-state response, old-state responses to
-    requests sent after the change, telling responses before it that showed the old state, and
-    telling responses after it)."""
-    telling = [r for r in responses if r.kind == change.kind and r.status == 200]
-    old = [r for r in telling if old_state(r, change) and r.ended >= change.at]
-    last = max((r.ended for r in old), default=change.at)
-    stale = sum(1 for r in old if r.started > change.at)
-    before = sum(1 for r in telling if r.ended < change.at and old_state(r, change))
-    return last - change.at, stale, before, sum(1 for r in telling if r.ended >= change.at)
+def lag(responses: list[Response], change: Change) -> dict:
+    """How the responses that tell the old state from the new saw ``change`` (times in seconds,
+    relative to the moment it reached the disk; negative: before it)."""
+    telling = [r for r in responses if r.kind in change.kinds and r.status == 200]
+    old = [r for r in telling if old_state(r)]
+    new = [r for r in telling if not old_state(r)]
+    last_old = max((r.ended for r in old if r.started <= change.at + 60), default=None)
+    first_new = min((r.ended for r in new), default=None)
+    return {
+        "last_old_response_ended_s": None if last_old is None else round(last_old - change.at, 4),
+        "first_new_response_ended_s": None if first_new is None else round(first_new - change.at, 4),
+        "stale_after_change": sum(1 for r in old if r.started > change.at),
+        "old_state_before": sum(1 for r in old if r.ended < change.at),
+        "responses_after": sum(1 for r in telling if r.ended >= change.at),
+    }
 
 
-def watch_pointer(index: Path, stop: threading.Event, changed: list[float]) -> None:
-    """Note when the generation pointer is replaced (the reindex's switch)."""
+def fingerprint(index: Path) -> tuple[int, tuple[str, ...]]:
+    """Changes when a generation is switched in (the pointer's inode) or a commit lands in the
+    current generation (Whoosh writes a new table of contents last)."""
     pointer = index / "CURRENT"
-    before = os.stat(pointer).st_ino
-    while not stop.is_set():
-        try:
-            if os.stat(pointer).st_ino != before:
-                changed.append(time.monotonic())
-                return
-        except FileNotFoundError:
-            pass
-        time.sleep(0.002)
+    try:
+        inode = os.stat(pointer).st_ino
+        name = pointer.read_text().strip()
+    except FileNotFoundError:
+        return (0, ())
+    return inode, tuple(sorted(p.name for p in (index / "generations" / name).glob("*.toc")))
+
+
+def timed_change(change: Change, index: Path, *args: object) -> None:
+    """Run the command; ``change.at`` is when its result reached the disk: the modification time of
+    the new pointer (a reindex) or of Whoosh's new table of contents (a commit), both written just
+    before their rename. Wall-clock time, as the responses are stamped."""
+    before = fingerprint(index)
+    change.seconds, _ = vnsearch(*args)
+    inode, tocs = fingerprint(index)
+    if inode != before[0]:
+        change.at = os.stat(index / "CURRENT").st_mtime_ns / 1e9
+    else:
+        name = (index / "CURRENT").read_text().strip()
+        new = set(tocs) - set(before[1])
+        if not new:
+            raise SystemExit(f"{args[0]} changed nothing on disk")
+        change.at = max(os.stat(index / "generations" / name / toc).st_mtime_ns for toc in new) / 1e9
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -240,16 +260,26 @@ def run(args: argparse.Namespace) -> dict:
     add_file = write_jsonl(tmp / "add.jsonl", [marker("marker-add", ADD_MARKER)])
     gen_sources = tmp / "gen-sources"
     gen_sources.mkdir()
-    write_jsonl(gen_sources / "markers.jsonl", [marker("marker-add", ADD_MARKER), marker("marker-gen", GEN_MARKER)])
+    write_jsonl(
+        gen_sources / "markers.jsonl", [marker("marker-add", ADD_MARKER), marker("marker-gen", GEN_MARKER)]
+    )
     if real:
         os.link(sources / "corpus-slice.jsonl", gen_sources / "corpus-slice.jsonl")
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "VNSEARCH_INDEX": str(index), "VNSEARCH_BIND": f"127.0.0.1:{port}", "VNSEARCH_WORKERS": "2"}
+    env = {
+        **os.environ,
+        "VNSEARCH_INDEX": str(index),
+        "VNSEARCH_BIND": f"127.0.0.1:{port}",
+        "VNSEARCH_WORKERS": "2",
+    }
     log = (tmp / "gunicorn.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)], stdout=log, stderr=subprocess.STDOUT, env=env
+        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60
@@ -266,32 +296,22 @@ def run(args: argparse.Namespace) -> dict:
             fetch(base, f"/api/search?q={quote_plus(q)}")
 
         clients = Clients(base, args.clients)
-        changes = [Change("incremental add (vnsearch add)", "add"), Change("full reindex (new generation)", "gen")]
-        changes += [Change(f"delete {aid} (vnsearch delete)", aid) for aid in DELETED]
+        changes = [
+            Change("incremental add (vnsearch add)", ("add",)),
+            Change("full reindex (new generation)", ("gen",)),
+            Change(f"delete {' and '.join(DELETED)} (vnsearch delete)", tuple(DELETED)),
+        ]
         started = time.monotonic()
         clients.start()
         end = started + args.duration
 
         time.sleep(args.duration * 0.1)
-        changes[0].seconds, _ = vnsearch("add", "--index", index, add_file)
-        changes[0].at = time.monotonic()
-
+        timed_change(changes[0], index, "add", "--index", index, add_file)
         time.sleep(args.duration * 0.05)
-        stop_watch, switched = threading.Event(), []
-        watcher = threading.Thread(target=watch_pointer, args=(index, stop_watch, switched), daemon=True)
-        watcher.start()
-        changes[1].seconds, _ = vnsearch("reindex", "--index", index, DEMO, gen_sources)
-        stop_watch.set()
-        watcher.join()
-        changes[1].at = switched[0] if switched else time.monotonic()
-
-        time.sleep(min(1.0, args.duration * 0.05))
-        for change, aid in zip(changes[2:], DELETED, strict=True):
-            change.seconds, _ = vnsearch("delete", "--index", index, aid)
-            change.at = time.monotonic()
-        if time.monotonic() > end - 1:
-            print("warning: the changes took the whole run; raise --duration", file=sys.stderr)
-        time.sleep(max(0.0, end - time.monotonic()))
+        timed_change(changes[1], index, "reindex", "--index", index, DEMO, gen_sources)
+        time.sleep(args.duration * 0.05)
+        timed_change(changes[2], index, "delete", "--index", index, *DELETED)
+        time.sleep(max(1.0, end - time.monotonic()))  # at least a second of load after the last change
         clients.join()
         elapsed = time.monotonic() - started
     finally:
@@ -307,10 +327,12 @@ def run(args: argparse.Namespace) -> dict:
     ok = [r for r in responses if r.status == 200]
     latencies = [(r.ended - r.started) * 1000 for r in ok]
     during_swap = [r for r in ok if changes[1].at - changes[1].seconds <= r.started <= changes[1].at]
+    # (approximate: the reindex command's duration counted back from its switch)
     result = {
         "clients": args.clients,
         "duration_s": round(elapsed, 1),
         "articles": articles,
+        "corpus": f"demo + {len(real):,} from rss-headlines" if real else "demo only",
         "initial_build_s": round(built, 1),
         "requests": len(responses),
         "served": len(ok),
@@ -324,18 +346,14 @@ def run(args: argparse.Namespace) -> dict:
         "changes": [],
     }
     for change in changes:
-        seconds, stale, before, telling = lag(responses, change)
         result["changes"].append(
-            {
-                "change": change.name,
-                "command_s": round(change.seconds, 2),
-                "old_state_seen_until_s": round(seconds, 3),
-                "stale_after_change": stale,
-                "old_state_before": before,
-                "responses_after": telling,
-            }
+            {"change": change.name, "command_s": round(change.seconds, 2), **lag(responses, change)}
         )
     return result
+
+
+def ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:+.0f} ms"
 
 
 def markdown(result: dict, command: str) -> str:
@@ -346,8 +364,9 @@ def markdown(result: dict, command: str) -> str:
         "",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}. "
         f"gunicorn with web/gunicorn.conf.py, 2 sync workers on 127.0.0.1; {result['clients']} client "
-        f"threads (urllib) for {result['duration_s']} s; index of {result['articles']:,} articles "
-        f"(demo + real slice; built in {result['initial_build_s']} s).",
+        f"threads (urllib) for {result['duration_s']} s (until at least a second after the last "
+        f"change); index of {result['articles']:,} articles ({result['corpus']}; built in "
+        f"{result['initial_build_s']} s).",
         "",
         "| measure | value |",
         "|---|---|",
@@ -357,21 +376,24 @@ def markdown(result: dict, command: str) -> str:
         f"| latency p50 / p99 / max | {result['p50_ms']} / {result['p99_ms']} / {result['max_ms']} ms |",
         f"| served while the full reindex ran | {result['served_during_reindex']:,} |",
         "",
-        "| change (while the clients search) | command took | old state seen until | stale responses to "
-        "requests sent after it | telling responses before / after it |",
-        "|---|---|---|---|---|",
+        "| change (while the clients search) | command took | last old-state response ended | first "
+        "new-state response ended | stale responses to requests sent after it | telling responses "
+        "before / after it |",
+        "|---|---|---|---|---|---|",
     ]
     for c in result["changes"]:
         lines.append(
-            f"| {c['change']} | {c['command_s']} s | +{c['old_state_seen_until_s'] * 1000:.0f} ms | "
-            f"{c['stale_after_change']} | {c['old_state_before']:,} / {c['responses_after']:,} |"
+            f"| {c['change']} | {c['command_s']} s | {ms(c['last_old_response_ended_s'])} | "
+            f"{ms(c['first_new_response_ended_s'])} | {c['stale_after_change']} | "
+            f"{c['old_state_before']:,} / {c['responses_after']:,} |"
         )
     lines += [
         "",
-        "\"Old state seen until\" is measured from the moment the change was durable (the generation "
-        "pointer replaced, or the writer process done) to the end of the last response that did not "
-        "show it yet; such responses are requests already in flight. \"Stale responses\" counts "
-        "requests *sent* after that moment that still showed the old state (deleted articles found, "
+        "Times are relative to the moment the change reached the disk (the generation pointer's or "
+        "Whoosh's new table of contents' modification time, written just before their rename): the "
+        "switch is complete when the last old-state response has ended; a positive value there is a "
+        'request that was already being answered from the old state. "Stale responses" counts '
+        "requests *sent* after the change that still showed the old state (a deleted article found, "
         "a marker article missing): it must be 0.",
     ]
     if result["errors"]:
@@ -384,8 +406,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="8 clients, 10 s, demo data only")
     parser.add_argument("--clients", type=int, help="client threads (default 64, quick 8)")
     parser.add_argument("--duration", type=float, help="seconds of load (default 60, quick 10)")
-    parser.add_argument("--corpus-docs", type=int, help="real articles added to the demo (default 3000, quick 0)")
-    parser.add_argument("--out", type=Path, default=None, help=f"markdown result (default {OUT.relative_to(ROOT)})")
+    parser.add_argument(
+        "--corpus-docs", type=int, help="real articles added to the demo (default 3000, quick 0)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help=f"markdown result (default {OUT.relative_to(ROOT)})"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     args.clients = args.clients or (8 if args.quick else 64)

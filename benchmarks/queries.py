@@ -83,7 +83,7 @@ def main() -> None:
                 [str(vnsearch), "reindex", "--index", str(args.index), *map(str, files)], check=True
             )
         mix = querymix.build(n=60 if args.quick else 400)
-        ix = search.Index(args.index)
+        ix = search.Index(args.index, cache_size=0)  # every query computed, none answered from memory
         for m in mix[:30]:  # warm the searcher and the OS cache
             ix.search(**m.params())
         ours = [timed(lambda m=m: ix.search(**m.params())) for m in mix]

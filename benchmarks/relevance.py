@@ -240,13 +240,13 @@ def cached(
         return path, json.loads(meta_file.read_text())
     meta_file.unlink(missing_ok=True)
     shutil.rmtree(path, ignore_errors=True)
-    started = time.perf_counter()
-    build(path)
     meta = {
         "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "seconds": time.perf_counter() - started,
+        "uncommitted": _uncommitted_core(),
     }
-    meta["uncommitted"] = _uncommitted_core()
+    started = time.perf_counter()
+    build(path)
+    meta["seconds"] = time.perf_counter() - started
     meta_file.write_text(json.dumps(meta))
     return path, meta
 

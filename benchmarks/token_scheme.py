@@ -36,7 +36,7 @@ VARIANTS = {
     "chosen, word tokens x0.5": dict(word=0.5),
     "chosen, word tokens x2": dict(word=2.0),
     "chosen, every term decides matching": dict(common=1.0),
-    "chosen, common above 10%": dict(common=0.10),
+    "chosen, common above 5%": dict(common=0.05),
     "chosen, common above 2%": dict(common=0.02),
     "chosen, no folded fallback": dict(fallback=0.0),
     "chosen: syllables + word candidates + title phrase x3 (DEFAULT_TUNING)": {},
@@ -79,8 +79,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/token_scheme.md"))
     ap.add_argument("--index", type=Path, help="keep the index here and reuse it on the next run")
     ap.add_argument("--only", help="run only the variants whose name contains this")
+    ap.add_argument(
+        "--title-boost", type=float, help="index-time title weight to build with (default: the core's)"
+    )
     args = ap.parse_args()
     queries, qrels = topics()
+    if args.title_boost:
+        search.analysis.TITLE_BOOST = args.title_boost  # workers fork after this: they build with it
     with tempfile.TemporaryDirectory() as tmp:
         path = args.index or Path(tmp)
         started = time.perf_counter()
@@ -103,7 +108,8 @@ def main() -> None:
     table = "\n".join(
         [
             f"# Token scheme check: {len(queries)} VMDS topics over {n} articles "
-            f"(628 VMDS + {n - 628} VietNews test distractors)",
+            f"(628 VMDS + {n - 628} VietNews test distractors), index-time title weight "
+            f"{search.analysis.TITLE_BOOST:g}",
             "",
             f"Command: `python benchmarks/token_scheme.py --distractors {args.distractors}` "
             f"(index built in {build_s:.0f} s)",

@@ -8,12 +8,14 @@ Token scheme (chosen by ``benchmarks/token_scheme.py``; figures in ``benchmarks/
   syllable, spanning the whole word: a query word becomes one cheap term lookup that only matches
   where pyvi also saw the word, which ranks "khoa học" above "khoa … học" apart;
 * a compound ("tp.hcm", "13/11/2023", "covid-19") is a token as typed, and its parts are tokens too;
-* the exact fields key tokens by ``text.exact_key`` (lowercase, canonical tone), the folded
-  fields by ``text.fold`` (no marks, đ→d), with the *same* character offsets, so a highlight found
-  through a folded field marks the accented original.
+* the exact field keys tokens by ``text.exact_key`` (lowercase, canonical tone), the folded field
+  by ``text.fold`` (no marks, đ→d), with the *same* character offsets, so a highlight found
+  through the folded field marks the accented original.
 
-Workers produce plain tuples (``segment_article``); the writer wraps them in ``Analyzed`` so the
-Whoosh analyzer replays them instead of running pyvi again.
+Title, summary and body are indexed as one ``text`` field (and its folded twin): title tokens weigh
+``TITLE_BOOST`` and summary tokens ``SUMMARY_BOOST`` as term frequency, positions jump by
+``POSITION_GAP`` between the parts. ``segment_article`` produces plain tuples (picklable, made in
+worker processes); ``Analyzed`` carries them to the Whoosh tokenizer so pyvi never runs twice.
 """
 
 from collections.abc import Iterator, Mapping

@@ -26,8 +26,15 @@ CACHE_SIZE = 512
 
 
 class Index:
-    def __init__(self, path: str | Path, tuning: Tuning = DEFAULT_TUNING, workers: int | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        tuning: Tuning = DEFAULT_TUNING,
+        workers: int | None = None,
+        cache_size: int = CACHE_SIZE,
+    ):
         self.path = Path(path)
+        self.cache_size = cache_size
         self.tuning = tuning
         self.workers = workers
         self._lock = threading.RLock()
@@ -107,7 +114,7 @@ class Index:
         """Keep recent results: readers repeat popular queries and page back and forth."""
         with self._lock:
             self._cache[req] = res
-            while len(self._cache) > CACHE_SIZE:
+            while len(self._cache) > self.cache_size:
                 self._cache.pop(next(iter(self._cache)))
 
     def get(self, article_id: str) -> dict | None:

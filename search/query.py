@@ -49,7 +49,7 @@ class Tuning:
     word: float = 1.0  # weight of a multi-syllable word's own token
     ngrams: bool = True  # adjacent syllables of the query are word candidates too
     title_phrase: float = 3.0  # bonus for a title holding a stretch of the query as a phrase
-    common: float = 0.05  # a term in more than this share of articles only adds score
+    common: float = 0.10  # a term in more than this share of articles only adds score
     fallback: float = 0.1  # weight of folded matches under a query typed with diacritics
 
 

@@ -1,7 +1,8 @@
 """Writers: build a new generation, or upsert/delete in the current one.
 
-Segmentation (pyvi) is the cost of indexing, so ``analyze_many`` runs it in worker processes and
-the one Whoosh writer in this process only replays the finished tokens (``analysis.Analyzed``).
+Segmentation (pyvi) is the cost of indexing, so ``prepare_many`` runs it in worker processes,
+together with turning the tokens into postings (``schema.Postings``); the one Whoosh writer in this
+process only files finished postings.
 """
 
 import datetime as dt

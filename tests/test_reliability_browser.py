@@ -26,7 +26,7 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-CATEGORY = '<b onmouseover="window.__xss=\'cat\'">Thời sự</b>'
+CATEGORY = "<b onmouseover=\"window.__xss='cat'\">Thời sự</b>"
 HOSTILE = [
     # (id, title, body, url)
     (
@@ -80,7 +80,9 @@ QUERY_PAYLOADS = [
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     index = tmp_path_factory.mktemp("hostile") / "index"
     arts = [
-        article(aid, title, body, url=url, category=CATEGORY if aid == "x-img" else "Khoa học", source=title[:30])
+        article(
+            aid, title, body, url=url, category=CATEGORY if aid == "x-img" else "Khoa học", source=title[:30]
+        )
         for aid, title, body, url in HOSTILE
     ]
     arts.append(article("plain", "Tin khoa học bình thường", "Một bài khoa học bình thường."))
@@ -167,13 +169,18 @@ def test_hostile_articles_render_as_text_and_run_nothing(watched):
     snippets = " ".join(page.locator("li.hit .snippet").all_inner_texts())
     assert "<script>" in snippets and "<svg>" in snippets
     links = page.locator("li.hit h3 a").evaluate_all("els => els.map(e => e.href)")
-    assert sorted(links) == ["https://example.vn/plain", "https://tin.example.vn/a%22onmouseover=%22alert(12)"]
+    assert sorted(links) == [
+        "https://example.vn/plain",
+        "https://tin.example.vn/a%22onmouseover=%22alert(12)",
+    ]
 
 
 def test_script_urls_are_never_links(watched):
     watched.visit("/?q=khoa+hoc&size=20")
     hrefs = watched.page.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-    assert all(not h.strip().lower().replace("\t", "").startswith(("javascript", "data", "vbscript")) for h in hrefs)
+    assert all(
+        not h.strip().lower().replace("\t", "").startswith(("javascript", "data", "vbscript")) for h in hrefs
+    )
     for aid in ("x-img", "x-svg", "x-entities", "x-bidi", "x-vb"):
         hit = watched.page.locator("li.hit", has=watched.page.locator(f"a[href='/articles/{aid}/related']"))
         assert hit.locator("h3 a").count() == 0 and hit.locator("h3 span").count() == 1, aid

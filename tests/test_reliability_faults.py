@@ -11,12 +11,16 @@ Tests marked xfail(strict=True) show what the core (``search/``) still gets wron
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +31,6 @@ from web_fixtures import build_index
 
 import search
 from indexer.cli import main
-from web import create_app
 
 
 def run(*args: str | Path) -> Result:
@@ -203,31 +206,52 @@ def damage_segment(index: Path, how: str) -> Path:
     return generation
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Index._open only wraps EmptyIndexError/OSError/ValueError; a damaged Whoosh file raises "
-    "whoosh.index.IndexError, struct.error or EOFError, which reach the CLI as a traceback",
-)
+@contextlib.contextmanager
+def whoosh_leaks_ignored() -> Iterator[None]:
+    """Whoosh leaves the files of a failed open to the garbage collector (ResourceWarning); keep
+    that noise inside the test instead of letting it surface as an error in a later one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+        gc.collect()
+
+
 @pytest.mark.parametrize("how", ["garbage toc", "truncated segment", "empty segment"])
 def test_damaged_generation_files_are_a_message_naming_the_generation(demo_index, how):
-    generation = damage_segment(demo_index, how)
-    result = run("search", "--index", demo_index, "khoa")
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
-    assert str(generation) in result.stderr
+    with whoosh_leaks_ignored():
+        generation = damage_segment(demo_index, how)
+        result = run("search", "--index", demo_index, "khoa")
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+        assert str(generation) in result.stderr and "vnsearch reindex" in result.stderr
+        del result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Index._open does not turn whoosh.index.IndexError/struct.error/EOFError into "
-    "IndexCorruptError, so the web app answers 500 instead of 503",
-)
-@pytest.mark.parametrize("how", ["garbage toc", "truncated segment", "empty segment"])
-def test_damaged_generation_files_are_a_503_not_a_500(tmp_path, how):
-    index = build_index(tmp_path / "index")
-    damage_segment(index, how)
-    client = create_app({"INDEX": str(index)}).test_client()
-    response = client.get("/api/search?q=khoa")
-    assert response.status_code == 503, response.get_json()
+DAMAGE = ["garbage toc", "truncated segment", "empty segment"]
+STATUSES = """
+import json, sys, warnings
+warnings.simplefilter("ignore", ResourceWarning)
+from web import create_app
+out = {}
+for index in sys.argv[1:]:
+    client = create_app({"INDEX": index}).test_client()
+    out[index] = [client.get(p).status_code for p in ("/api/search?q=khoa", "/healthz", "/?q=khoa")]
+print(json.dumps(out))
+"""
+
+
+def test_damaged_generation_files_are_a_503_not_a_500(tmp_path):
+    """In a process of its own: Whoosh leaves the files of a failed open to the garbage collector,
+    and the app's error log keeps the exception (and them) alive past the end of a test."""
+    indexes = {how: build_index(tmp_path / how.replace(" ", "-")) for how in DAMAGE}
+    for how, index in indexes.items():
+        damage_segment(index, how)
+    result = subprocess.run(
+        [sys.executable, "-c", STATUSES, *map(str, indexes.values())], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    statuses = json.loads(result.stdout)
+    assert statuses == {str(index): [503, 503, 503] for index in indexes.values()}, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.xfail(

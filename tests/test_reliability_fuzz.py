@@ -57,9 +57,9 @@ SORT_VALUES = ["", "relevance", "newest", "oldest", "NEWEST", " newest", "random
 
 # Lone surrogates cannot be sent in a URL (they are not UTF-8), so the HTTP fuzz leaves them out.
 HTTP_CHARS = st.characters(blacklist_categories=("Cs",))
-hostile_text = st.lists(
-    st.one_of(st.sampled_from(PIECES), st.text(HTTP_CHARS, max_size=8)), max_size=12
-).map(lambda parts: " ".join(parts))
+hostile_text = st.lists(st.one_of(st.sampled_from(PIECES), st.text(HTTP_CHARS, max_size=8)), max_size=12).map(
+    lambda parts: " ".join(parts)
+)
 queries = st.one_of(
     hostile_text,
     st.text(HTTP_CHARS, max_size=60),
@@ -289,11 +289,12 @@ def test_core_search_lets_only_query_error_escape_long_run(core_index):
 
 # --- denial of service -----------------------------------------------------------------------
 
-WORDS = (
+TEXT = (
     "khoa học công nghệ giáo dục thể thao kinh tế thời sự bóng đá vệ tinh nghiên cứu sinh viên "
     "học sinh thành phố Hà Nội Đà Nẵng Huế Cần Thơ lũ lụt bão mưa nắng giá vàng xuất khẩu gạo "
     "lãi suất ngân hàng doanh nghiệp đầu tư chính sách luật quốc hội đường sắt đô thị pháo hoa"
-).split()
+)
+WORDS = TEXT.split(" ")
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ on an index never built answers searches with an empty result and says the index
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -37,7 +38,11 @@ def gunicorn_argv(*extra: str) -> list[str]:
 
 
 def server_env(index: Path, port: int, workers: int = 2) -> dict[str, str]:
-    return {"VNSEARCH_INDEX": str(index), "VNSEARCH_BIND": f"127.0.0.1:{port}", "VNSEARCH_WORKERS": str(workers)}
+    return {
+        "VNSEARCH_INDEX": str(index),
+        "VNSEARCH_BIND": f"127.0.0.1:{port}",
+        "VNSEARCH_WORKERS": str(workers),
+    }
 
 
 def workers_of(master: int) -> set[int]:
@@ -144,7 +149,9 @@ def test_killed_worker_is_replaced_while_the_other_answers(server):
     try:
         time.sleep(0.3)
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: victim not in workers_of(master) and len(workers_of(master)) == 2, 30, "a new worker")
+        wait_until(
+            lambda: victim not in workers_of(master) and len(workers_of(master)) == 2, 30, "a new worker"
+        )
         time.sleep(0.5)
     finally:
         stop.set()
@@ -174,10 +181,8 @@ def test_stuck_worker_is_replaced_after_the_timeout(server):
     finally:
         stop.set()
         asker.join()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
     print(f"\nstuck worker replaced after {replaced_after:.1f} s (timeout {TEST_TIMEOUT} s)")
     assert replaced_after >= TEST_TIMEOUT
     assert statuses and set(statuses) == {200}, statuses

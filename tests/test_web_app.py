@@ -33,7 +33,7 @@ def test_default_index_path(monkeypatch):
 
 
 def test_one_index_per_process(tmp_path, monkeypatch):
-    holder = IndexHolder(str(tmp_path))
+    holder = IndexHolder(str(tmp_path), cache_size=16)
     first = holder.get()
     assert holder.get() is first
     monkeypatch.setattr(os, "getpid", lambda: -1)  # as in a freshly forked worker

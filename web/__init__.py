@@ -16,6 +16,7 @@ from web.index import IndexHolder
 
 DEFAULTS: dict[str, Any] = {
     "INDEX": ".vnsearch/index",  # VNSEARCH_INDEX
+    "CACHE_SIZE": 512,  # VNSEARCH_CACHE_SIZE: results kept per worker (0 = none)
 }
 
 
@@ -28,7 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
     app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the documented order
-    app.extensions["vnsearch"] = IndexHolder(str(app.config["INDEX"]))
+    app.extensions["vnsearch"] = IndexHolder(str(app.config["INDEX"]), int(app.config["CACHE_SIZE"]))
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

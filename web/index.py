@@ -18,8 +18,9 @@ class IndexHolder:
     fresh results without a restart.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, cache_size: int) -> None:
         self.path = path
+        self.cache_size = cache_size
         self._index: search.Index | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -27,7 +28,7 @@ class IndexHolder:
     def get(self) -> search.Index:
         with self._lock:
             if self._index is None or self._pid != os.getpid():
-                self._index = search.Index(self.path)
+                self._index = search.Index(self.path, cache_size=self.cache_size)
                 self._pid = os.getpid()
             return self._index
 
