@@ -31,15 +31,13 @@ VARIANTS = {
     "syllables only": dict(word=0.0, title_phrase=0.0),
     "syllables + pyvi query words": dict(ngrams=False, title_phrase=0.0),
     "syllables + pyvi words + 2-3 syllable candidates": dict(title_phrase=0.0),
-    "chosen, title phrase x1": dict(title_phrase=1.0),
-    "chosen, title phrase x6": dict(title_phrase=6.0),
+    "chosen, title bonus 0.25": dict(title_phrase=0.25),
+    "chosen, title bonus 1.0": dict(title_phrase=1.0),
     "chosen, word tokens x0.5": dict(word=0.5),
-    "chosen, word tokens x2": dict(word=2.0),
     "chosen, every term decides matching": dict(common=1.0),
     "chosen, common above 5%": dict(common=0.05),
-    "chosen, common above 2%": dict(common=0.02),
     "chosen, no folded fallback": dict(fallback=0.0),
-    "chosen: syllables + word candidates + title phrase x3 (DEFAULT_TUNING)": {},
+    "chosen: syllables + word candidates + title bonus 0.5 (DEFAULT_TUNING)": {},
 }
 
 

@@ -137,7 +137,7 @@ class Index:
             return []
         wq = Q.AndNot(Q.Or([Q.Term(TEXT, t, boost=w) for t, w in terms]), Q.Term("id", article_id))
         results = s.search(wq, limit=n, terms=True)
-        return searching.hits(results, list(results))
+        return searching.hits(results, [(h, h.score) for h in results])
 
     def stats(self) -> dict:
         """Generation, article count, date range, categories and size on disk."""

@@ -25,7 +25,7 @@ from whoosh import query as Q
 from search.analysis import compound_key
 from search.errors import QueryError
 from search.schema import FOLDED_SUFFIX
-from search.segment import Unit, segment
+from search.segment import Unit, segment, units
 from search.text import exact_key, fold, has_diacritics, nfc
 
 MAX_QUERY_CHARS = 500
@@ -48,7 +48,7 @@ class Tuning:
 
     word: float = 1.0  # weight of a multi-syllable word's own token
     ngrams: bool = True  # adjacent syllables of the query are word candidates too
-    title_phrase: float = 3.0  # bonus for a title holding a stretch of the query as a phrase
+    title_phrase: float = 0.5  # score × (1 + this × share of the query found in order in the title)
     common: float = 0.10  # a term in more than this share of articles only adds score
     fallback: float = 0.1  # weight of folded matches under a query typed with diacritics
 
@@ -163,10 +163,7 @@ def build(
 
 
 def _should(parsed: ParsedQuery, tuning: Tuning, doc_freq: DocFreq | None) -> Q.Query | None:
-    """Plain words as term leaves (Whoosh can skip blocks on those); selective ones decide matching.
-
-    A title that holds a whole stretch of the query as a phrase gets ``Tuning.title_phrase`` on top.
-    """
+    """Plain words as term leaves (Whoosh can skip blocks on those); selective ones decide matching."""
     leaves = [
         leaf for key, boost in _keys(parsed, tuning) for leaf in _leaves(key, boost, parsed.folded, tuning)
     ]
@@ -178,13 +175,37 @@ def _should(parsed: ParsedQuery, tuning: Tuning, doc_freq: DocFreq | None) -> Q.
         return Q.NullQuery
     rare = [q for q, df in leaves if df <= tuning.common]
     common = [q for q, df in leaves if df > tuning.common]
-    main = Q.AndMaybe(Q.Or(rare), Q.Or(common)) if rare and common else Q.Or(rare or common)
+    return Q.AndMaybe(Q.Or(rare), Q.Or(common)) if rare and common else Q.Or(rare or common)
+
+
+def title_bonus(parsed: ParsedQuery, title: str, tuning: Tuning) -> float:
+    """Score multiplier for a title that holds a stretch of the query's syllables in order.
+
+    1 + ``Tuning.title_phrase`` × (longest such stretch ÷ the query's syllables); applied to the
+    top candidates after ranking (a phrase query inside the ranking would stop Whoosh from
+    skipping blocks, for a signal only the first page needs).
+    """
     key = fold if parsed.folded else exact_key
-    title = TITLE + (FOLDED_SUFFIX if parsed.folded else "")
-    phrases = [_phrase(title, run, key) for run in parsed.runs if len(_flat(run)) > 1]
-    if not phrases or not tuning.title_phrase:
-        return main
-    return Q.AndMaybe(main, Q.Or(phrases, boost=tuning.title_phrase))
+    runs = [[key(u.text) for u in _flat(run)] for run in parsed.runs]
+    total = sum(len(r) for r in runs)
+    if not tuning.title_phrase or total < 2:
+        return 1.0
+    title_keys = [key(u.text) for u in _flat([u for u in units(title) if u.is_word])]
+    longest = max(_longest_common_stretch(run, title_keys) for run in runs)
+    return 1.0 + tuning.title_phrase * longest / total if longest >= 2 else 1.0
+
+
+def _longest_common_stretch(a: list[str], b: list[str]) -> int:
+    """Length of the longest run of consecutive items shared by a and b."""
+    best, prev = 0, [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
 
 
 def _keys(parsed: ParsedQuery, tuning: Tuning) -> list[tuple[str, float]]:

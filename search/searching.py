@@ -19,6 +19,7 @@ from search.text import exact_key, fold
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+RERANK_DEPTH = 50  # candidates that get the title bonus before the first pages are cut
 MAX_DEPTH = 10_000  # page * per_page: deeper pages cost memory for nothing a reader uses
 FACETS = {"years": "year", "months": "month", "categories": "category"}
 
@@ -86,9 +87,10 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     if not parsed.folded and len(counts) < req.per_page and tuning.fallback:
         wq = query.build(parsed, tuning, _doc_freq(searcher), fallback=True)
         top, counts = _execute(searcher, wq, req, sort)
-    shown = top[(req.page - 1) * req.per_page : req.page * req.per_page]
+    ranked = _reranked(top, parsed, tuning) if sort == "relevance" else [(h, 0.0) for h in top]
+    shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
     total = len(counts)
-    found = hits(top, shown, scored=sort == "relevance")
+    found = hits(top, shown)
     return Results(
         query=req.q,
         total=total,
@@ -108,7 +110,8 @@ def _execute(searcher, wq, req: Request, sort: str):
     separate pass over column values that scores nothing.
     """
     flt = _filter(req)
-    top = searcher.search(wq, filter=flt, limit=req.page * req.per_page, sortedby=_sortedby(sort), terms=True)
+    depth = max(req.page * req.per_page, RERANK_DEPTH if sort == "relevance" else 0)
+    top = searcher.search(wq, filter=flt, limit=depth, sortedby=_sortedby(sort), terms=True)
     counts = searcher.search(
         wq,
         filter=flt,
@@ -118,6 +121,14 @@ def _execute(searcher, wq, req: Request, sort: str):
         maptype=sorting.Count,
     )
     return top, counts
+
+
+def _reranked(top, parsed, tuning: query.Tuning) -> list[tuple]:
+    """(hit, score), the first ``RERANK_DEPTH`` reordered with the title bonus (the same for every
+    page, so paging stays consistent), the rest in BM25 order."""
+    head = [(h, h.score * query.title_bonus(parsed, h.get("title", ""), tuning)) for h in top[:RERANK_DEPTH]]
+    head.sort(key=lambda pair: -pair[1])
+    return head + [(h, h.score) for h in top[RERANK_DEPTH:]]
 
 
 def _doc_freq(searcher) -> query.DocFreq:
@@ -165,14 +176,14 @@ def _facet_order(name: str):
     return lambda kv: kv[0] or ""
 
 
-def hits(results, shown, scored: bool = True) -> list[Hit]:
-    """Hits with highlights; sorted (unscored) results report score 0."""
+def hits(results, shown: list[tuple]) -> list[Hit]:
+    """Hits with highlights, from (Whoosh hit, score) pairs (score 0 when sorted by date)."""
     fields = [query.TEXT, query.TEXT + FOLDED_SUFFIX]
-    spans = highlight.load_spans(results, [h.docnum for h in shown], fields)
-    return [_hit(h, spans.get(h.docnum, {}).get(query.TEXT, []), scored) for h in shown]
+    spans = highlight.load_spans(results, [h.docnum for h, _ in shown], fields)
+    return [_hit(h, spans.get(h.docnum, {}).get(query.TEXT, []), score) for h, score in shown]
 
 
-def _hit(h, spans: list, scored: bool) -> Hit:
+def _hit(h, spans: list, score: float) -> Hit:
     stored = h.fields()
     texts = {f: stored.get(f, "") for f in TEXT_FIELDS}
     parts = _split(spans, texts)
@@ -188,7 +199,7 @@ def _hit(h, spans: list, scored: bool) -> Hit:
         date=date.date() if date else None,
         category=stored.get("category") or None,
         source=stored.get("source") or None,
-        score=float(h.score) if scored else 0.0,
+        score=float(score),
         title_html=highlight.mark(texts["title"], parts["title"]),
         snippet_html=snippet,
     )

@@ -37,7 +37,7 @@ def render_search(
     results: search.Results | None,
     error: ParamError | None = None,
 ) -> str:
-    stats = current_index().stats()
+    stats = page_stats(current_index())
     context: dict[str, object] = {
         "params": params,
         "results": results,
@@ -52,6 +52,22 @@ def render_search(
     if params is not None and results is not None:
         context.update(result_context(params, results))
     return render_template("search.html", **context)
+
+
+def page_stats(index: search.Index) -> dict[str, object]:
+    """What the page shows about the index: article count, date range, categories.
+
+    Not ``Index.stats()``: that also sizes the index directory by walking it, which costs a walk
+    per page view and fails with FileNotFoundError when a reindex removes a directory mid-walk.
+    """
+    newest = index.search("", sort="newest", per_page=1)
+    oldest = index.search("", sort="oldest", per_page=1)
+    return {
+        "articles": index.doc_count(),
+        "date_min": oldest.hits[0].date if oldest.hits else None,
+        "date_max": newest.hits[0].date if newest.hits else None,
+        "categories": newest.facets.get("categories", {}),
+    }
 
 
 def result_context(params: SearchParams, results: search.Results) -> dict[str, object]:
