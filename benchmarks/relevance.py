@@ -13,9 +13,9 @@ articles and queries.
     .venv/bin/python benchmarks/relevance.py --failures 10    # also print the worst queries of each set
 
 Built indexes are cached under ``--workdir`` (default /tmp/vnsearch-relevance), keyed by the corpus
-files' contents and the committed trees of search/ and indexer/ (plus peers.py for the peers), so a
-query-side tuning iteration only re-runs the queries. Uncommitted changes to search/ or indexer/ do
-not invalidate the cache (a warning says so): pass ``--rebuild`` after changing the analysis.
+files' contents and the working-tree contents of the index-time code (``INDEX_TIME_CODE``: analysis,
+schema, segmentation, text keys, writing, indexer/; peers.py for the peers), so a query-side tuning
+iteration only re-runs the queries. Pass ``--rebuild`` if indexing changed anywhere else.
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ QUICK_DISTRACTORS, QUICK_KNOWN_ITEMS = 2000, 200
 MEASURES = {"MRR@10": RR @ K, "R@10": R @ K, "nDCG@10": nDCG @ K}
 TARGET_MRR_WRITTEN, TARGET_MRR_UNACCENTED, TARGET_RECALL = 0.95, 0.93, 0.90
 WRITTEN, UNACCENTED = "as written", "no diacritics"
+# The code that decides what a built index holds; a change elsewhere (query side) reuses the cached index.
+INDEX_TIME_CODE = [f"search/{m}.py" for m in ("analysis", "schema", "segment", "text", "writing")] + [
+    "indexer/**/*.py"
+]
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -170,13 +174,13 @@ class Vnsearch:
 
     def __init__(self, index_dir: Path):
         self.index = search.Index(index_dir)
-        self.rejected: list[str] = []  # queries the core refuses (QueryError) count as misses
+        self.failed: list[tuple[str, str]] = []  # (query, error): refused or crashed, scored as misses
 
     def search(self, q: str, k: int) -> list[str]:
         try:
             return [h.id for h in self.index.search(q, per_page=k).hits]
-        except search.QueryError:
-            self.rejected.append(q)
+        except Exception as exc:  # a QueryError, or a core crash that must not end the whole run
+            self.failed.append((q, f"{type(exc).__name__}: {exc}"))
             return []
 
 
@@ -213,10 +217,6 @@ def evaluate(engine: Engine, qs: QuerySet, k: int = K) -> Scores:
 # --- cached builds ------------------------------------------------------------------------------
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout
-
-
 def content_key(*parts: str | Path) -> str:
     """A short digest of strings and file contents."""
     h = hashlib.sha256()
@@ -240,10 +240,7 @@ def cached(
         return path, json.loads(meta_file.read_text())
     meta_file.unlink(missing_ok=True)
     shutil.rmtree(path, ignore_errors=True)
-    meta = {
-        "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "uncommitted": _uncommitted_core(),
-    }
+    meta = {"built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     started = time.perf_counter()
     build(path)
     meta["seconds"] = time.perf_counter() - started
@@ -251,25 +248,13 @@ def cached(
     return path, meta
 
 
-def _uncommitted_core() -> str:
-    """Digest of uncommitted changes to search/ and indexer/ ('' when clean)."""
-    diff = _git("diff", "HEAD", "--", "search", "indexer")
-    return content_key(diff) if diff else ""
-
-
 def engines(coll: Collection, workdir: Path, rebuild: bool) -> tuple[list[Engine], dict[str, float]]:
     """vnsearch and the peers over the collection, from the cache when nothing they depend on changed."""
     corpus = content_key(*coll.sources)
-    core = _git("rev-parse", "HEAD:search", "HEAD:indexer").replace("\n", "")
+    indexing_code = content_key(*sorted(p for pattern in INDEX_TIME_CODE for p in REPO.glob(pattern)))
     path, meta = cached(
-        workdir, "vnsearch", content_key(corpus, core), lambda p: reindex(coll.sources, p), rebuild
+        workdir, "vnsearch", content_key(corpus, indexing_code), lambda p: reindex(coll.sources, p), rebuild
     )
-    if meta["uncommitted"] != _uncommitted_core():
-        print(
-            "warning: search/ or indexer/ differ from the build of the cached vnsearch index; "
-            "use --rebuild if the change affects indexing",
-            file=sys.stderr,
-        )
     built, seconds = [Vnsearch(path)], {"vnsearch": meta["seconds"]}
     peers_code = content_key(Path(__file__).with_name("peers.py"))
     for peer in PEERS:
@@ -384,12 +369,14 @@ def report(
     coll: Collection,
     names: list[str],
     build_s: dict[str, float],
-    refused: list[str],
+    failed: list[tuple[str, str]],
     command: str,
 ) -> str:
     set_a, set_b = sets
     written_misses = misses(results[set_a.name, WRITTEN, "vnsearch"])
-    head = _git("rev-parse", "--short", "HEAD").strip()
+    head = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     lines = [
         "# Relevance: vnsearch and peers on real Vietnamese news queries",
         "",
@@ -404,7 +391,9 @@ def report(
         "Build times (s, from the cache when reused): "
         + ", ".join(f"{n} {s:.0f}" for n, s in build_s.items())
         + ".",
-        f"Queries vnsearch refused (QueryError, scored as misses): {len(refused)}.",
+        f"Queries vnsearch refused or failed on (scored as misses; printed on stdout): {len(failed)}"
+        + "".join(f"; {error}" for error in sorted({e for _q, e in failed}))
+        + ".",
         "",
         *table(results, sets, names),
         "## Targets",
@@ -427,6 +416,9 @@ def main() -> None:
     ap.add_argument(
         "--workdir", type=Path, default=Path("/tmp/vnsearch-relevance"), help="cache of built indexes"
     )
+    ap.add_argument(
+        "--known-items", type=int, metavar="N", help="set B size (default 1,000; 200 with --quick)"
+    )
     ap.add_argument("--rebuild", action="store_true", help="rebuild every index even if cached")
     ap.add_argument(
         "--failures", type=int, default=0, metavar="N", help="print the N worst queries of each set"
@@ -442,14 +434,22 @@ def main() -> None:
         args.workdir / "relevance-quick.md" if args.quick else REPO / "benchmarks/results/relevance.md"
     )
     coll = collection(args.corpus, args.workdir, QUICK_DISTRACTORS if args.quick else None)
-    sets = [topics(args.corpus), known_items(coll.docs, QUICK_KNOWN_ITEMS if args.quick else KNOWN_ITEMS)]
+    sets = [
+        topics(args.corpus),
+        known_items(coll.docs, args.known_items or (QUICK_KNOWN_ITEMS if args.quick else KNOWN_ITEMS)),
+    ]
     engs, build_s = engines(coll, args.workdir, args.rebuild)
     results = run_all(engs, sets)
-    command = "python benchmarks/relevance.py" + (" --quick" if args.quick else "")
-    text = report(results, sets, coll, [e.name for e in engs], build_s, engs[0].rejected, command)
+    command = " ".join(
+        ["python benchmarks/relevance.py", *(["--quick"] if args.quick else [])]
+        + ([f"--known-items {args.known_items}"] if args.known_items else [])
+    )
+    text = report(results, sets, coll, [e.name for e in engs], build_s, engs[0].failed, command)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)
+    for q, error in engs[0].failed:
+        print(f"vnsearch failed on {q!r}: {error}")
     for qs in sets if args.failures else []:
         print_failures(results, qs, coll, args.failures)
 

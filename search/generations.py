@@ -85,6 +85,13 @@ def remove_all_but(root: Path, keep: str | None) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def remove_unfinished(root: Path) -> None:
+    """Delete ``*.building`` directories: interrupted or failed builds (we hold the lock)."""
+    for path in _entries(root):
+        if path.name.endswith(BUILDING):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _entries(root: Path) -> list[Path]:
     gens = generations_dir(root)
     return [p for p in gens.iterdir() if p.is_dir()] if gens.is_dir() else []

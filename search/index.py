@@ -7,6 +7,7 @@ rebuild or an incremental update without a restart, and pays almost nothing when
 
 import contextlib
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -50,7 +51,7 @@ class Index:
         """The current Whoosh searcher (None for an index never built), refreshed if stale."""
         with self._lock:
             stamp = generations.pointer_stamp(self.path)
-            if stamp != self._stamp or (self._searcher is None and stamp is not None):
+            if stamp != self._stamp or self._searcher is None:
                 self._open(generations.current(self.path), stamp)
             elif self._searcher is not None and not self._searcher.up_to_date():
                 # Reopen rather than refresh(): Whoosh's refresh reuses segment readers that
@@ -182,4 +183,10 @@ class Index:
 
 
 def _size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+    """Bytes on disk; entries a concurrent reindex removes during the walk count as gone."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total

@@ -68,7 +68,7 @@ def _date(value, name: str) -> dt.date | None:
 def _int(value, name: str, low: int, high: int) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise QueryError(f"{name} must be a whole number") from None
     if not low <= number <= high:
         raise QueryError(f"{name} must be between {low} and {high}")

@@ -5,6 +5,7 @@ together with turning the tokens into postings (``schema.Postings``); the one Wh
 process only files finished postings.
 """
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -115,6 +116,7 @@ class GenerationBuilder:
     def __init__(self, root: Path, workers: int | None = None):
         self.root = root
         self.workers = workers
+        generations.remove_unfinished(root)  # leftovers of a killed or failed build
         self.name = generations.next_name(root)
         self.path = generations.generations_dir(root) / (self.name + generations.BUILDING)
         self.path.mkdir(parents=True)
@@ -142,15 +144,21 @@ class GenerationBuilder:
         self.aborted = True
 
     def finish(self, ok: bool) -> None:
+        """Switch the new generation in, or discard it; a failed switch discards it too."""
         if ok and not self.aborted:
-            self._writer.commit()
-            final = self.path.with_name(self.name)
-            os.rename(self.path, final)
-            generations.switch(self.root, self.name)
+            try:
+                self._writer.commit()
+                os.rename(self.path, self.path.with_name(self.name))
+                generations.switch(self.root, self.name)
+            except BaseException:
+                with contextlib.suppress(Exception):  # close what the failed commit left open
+                    self._writer.cancel()
+                generations.remove_unfinished(self.root)
+                raise
             generations.remove_all_but(self.root, self.name)
         else:
             self._writer.cancel()
-            generations.remove_all_but(self.root, generations.current(self.root))
+            generations.remove_unfinished(self.root)
 
 
 class Updater:
