@@ -32,12 +32,13 @@ VARIANTS = {
     "syllables + pyvi query words": dict(ngrams=False, title_phrase=0.0),
     "syllables + pyvi words + 2-3 syllable candidates": dict(title_phrase=0.0),
     "chosen, title bonus 0.25": dict(title_phrase=0.25),
-    "chosen, title bonus 1.0": dict(title_phrase=1.0),
+    "chosen, title bonus 0.5": dict(title_phrase=0.5),
     "chosen, word tokens x0.5": dict(word=0.5),
+    "chosen, syllables of found words not down-weighted": dict(covered=1.0),
     "chosen, every term decides matching": dict(common=1.0),
     "chosen, common above 5%": dict(common=0.05),
     "chosen, no folded fallback": dict(fallback=0.0),
-    "chosen: syllables + word candidates + title bonus 0.5 (DEFAULT_TUNING)": {},
+    "chosen: syllables + word candidates + title bonus 1.0 (DEFAULT_TUNING)": {},
 }
 
 

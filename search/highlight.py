@@ -63,26 +63,26 @@ def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -
 
 
 def snippet(text: str, spans: list[Span], width: int = SNIPPET_CHARS) -> str:
-    """About ``width`` characters around the densest cluster of matches, with ellipses."""
+    """About ``width`` characters around the best cluster of matches, with ellipses."""
     if not text:
         return ""
     merged = merge(spans, text)
-    start = _best_window(merged, width) if merged else 0
+    start = _best_window(text, merged, width) if merged else 0
     start = _word_start(text, max(0, start - LEAD_IN) if merged else 0)
     end = _word_end(text, min(len(text), start + width))
     html = mark(text, merged, start, end)
     return ("…" if start > 0 else "") + html.strip() + ("…" if end < len(text) else "")
 
 
-def _best_window(spans: list[Span], width: int) -> int:
-    """Start of the span that begins the window holding the most matches."""
-    best, best_count, j = spans[0][0], 0, 0
+def _best_window(text: str, spans: list[Span], width: int) -> int:
+    """Start of the match that begins the best window: most distinct matched syllables, then most
+    matches (a window with "khoa học" beats one with "học" three times)."""
+    best, best_score = spans[0][0], (0, 0)
     for i, (s, _e) in enumerate(spans):
-        j = max(j, i)
-        while j < len(spans) and spans[j][1] <= s + width - LEAD_IN:
-            j += 1
-        if j - i > best_count:
-            best, best_count = s, j - i
+        inside = [(a, b) for a, b in spans[i:] if b <= s + width - LEAD_IN]
+        score = (len({w for a, b in inside for w in text[a:b].lower().split()}), len(inside))
+        if score > best_score:
+            best, best_score = s, score
     return best
 
 

@@ -48,7 +48,8 @@ class Tuning:
 
     word: float = 1.0  # weight of a multi-syllable word's own token
     ngrams: bool = True  # adjacent syllables of the query are word candidates too
-    title_phrase: float = 0.5  # score × (1 + this × share of the query found in order in the title)
+    covered: float = 0.5  # weight of a syllable inside a query word the index holds as a word
+    title_phrase: float = 1.0  # score × (1 + this × share of the query found in order in the title)
     common: float = 0.10  # a term in more than this share of articles only adds score
     fallback: float = 0.1  # weight of folded matches under a query typed with diacritics
 
@@ -164,9 +165,10 @@ def build(
 
 def _should(parsed: ParsedQuery, tuning: Tuning, doc_freq: DocFreq | None) -> Q.Query | None:
     """Plain words as term leaves (Whoosh can skip blocks on those); selective ones decide matching."""
-    leaves = [
-        leaf for key, boost in _keys(parsed, tuning) for leaf in _leaves(key, boost, parsed.folded, tuning)
-    ]
+    keys = _keys(parsed, tuning)
+    if doc_freq:
+        keys = _weigh_covered_syllables(keys, parsed.folded, tuning, doc_freq)
+    leaves = [leaf for key, boost in keys for leaf in _leaves(key, boost, parsed.folded, tuning)]
     if not leaves:
         return None
     share = {(f, key): doc_freq(key, f) if doc_freq else 1.0 for _q, f, key in leaves}
@@ -176,6 +178,20 @@ def _should(parsed: ParsedQuery, tuning: Tuning, doc_freq: DocFreq | None) -> Q.
     rare = [q for q, df in leaves if df <= tuning.common]
     common = [q for q, df in leaves if df > tuning.common]
     return Q.AndMaybe(Q.Or(rare), Q.Or(common)) if rare and common else Q.Or(rare or common)
+
+
+def _weigh_covered_syllables(
+    keys: list[tuple[str, float]], folded: bool, tuning: Tuning, doc_freq: DocFreq
+) -> list[tuple[str, float]]:
+    """Syllables of a query word that the index knows as a word weigh ``Tuning.covered``.
+
+    "khoa học" then counts as one strong word match plus weak syllable matches, so an article
+    with many "học" (học sinh, đại học) and no "khoa học" cannot outrank one about science.
+    """
+    key = fold if folded else (lambda k: k)
+    words = [k for k, _ in keys if "_" in k and doc_freq(key(k), folded) > 0]
+    covered = {syllable for word in words for syllable in word.split("_")}
+    return [(k, boost * tuning.covered if k in covered else boost) for k, boost in keys]
 
 
 def title_bonus(parsed: ParsedQuery, title: str, tuning: Tuning) -> float:
