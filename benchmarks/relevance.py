@@ -371,12 +371,10 @@ def report(
     build_s: dict[str, float],
     failed: list[tuple[str, str]],
     command: str,
+    head: str,
 ) -> str:
     set_a, set_b = sets
     written_misses = misses(results[set_a.name, WRITTEN, "vnsearch"])
-    head = subprocess.run(
-        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
-    ).stdout.strip()
     lines = [
         "# Relevance: vnsearch and peers on real Vietnamese news queries",
         "",
@@ -433,6 +431,9 @@ def main() -> None:
     out = args.out or (
         args.workdir / "relevance-quick.md" if args.quick else REPO / "benchmarks/results/relevance.md"
     )
+    head = subprocess.run(  # the code the run loads, before anyone commits during it
+        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     coll = collection(args.corpus, args.workdir, QUICK_DISTRACTORS if args.quick else None)
     sets = [
         topics(args.corpus),
@@ -444,7 +445,7 @@ def main() -> None:
         ["python benchmarks/relevance.py", *(["--quick"] if args.quick else [])]
         + ([f"--known-items {args.known_items}"] if args.known_items else [])
     )
-    text = report(results, sets, coll, [e.name for e in engs], build_s, engs[0].failed, command)
+    text = report(results, sets, coll, [e.name for e in engs], build_s, engs[0].failed, command, head)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)

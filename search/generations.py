@@ -33,6 +33,8 @@ def generations_dir(root: Path) -> Path:
 def current(root: Path) -> str | None:
     """The current generation's name, None for an index never built; broken pointers raise."""
     pointer = root / POINTER
+    if root.exists() and not root.is_dir():
+        raise IndexCorruptError(f"the index path {root} is a file, not an index directory")
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -57,7 +59,7 @@ def pointer_stamp(root: Path) -> tuple[int, int] | None:
     """A cheap fingerprint of the pointer file: changes whenever a new generation is switched in."""
     try:
         st = os.stat(root / POINTER)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return (st.st_ino, st.st_mtime_ns)
 

@@ -36,7 +36,10 @@ TITLE = "title_words"
 FIELDS = (TEXT,)
 FIELD_PREFIXES = {"title": TITLE, "tieude": TITLE, "tiêu_đề": TITLE}
 
-_LEXEME = re.compile(r'(?P<neg>-)?(?:(?P<field>[^\W\d]\w*):)?(?:"(?P<phrase>[^"]*)"?|(?P<bare>[^\s"]+))')
+# "-word" excludes; "-400" is a number as typed or pasted ("F -15"), never an exclusion.
+_LEXEME = re.compile(
+    r'(?P<neg>-(?=[^\d\s-]))?(?:(?P<field>[^\W\d]\w*):)?(?:"(?P<phrase>[^"]*)"?|(?P<bare>[^\s"]+))'
+)
 
 
 @dataclass(frozen=True)

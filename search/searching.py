@@ -1,5 +1,6 @@
 """Running a search on one Whoosh searcher: filters, sorting, facets, hits, suggestions."""
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -78,14 +79,18 @@ def _int(value, name: str, low: int, high: int) -> int:
 def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     """Search, count facets over the whole filtered set, and shape the requested page.
 
-    A query typed with diacritics searches the exact fields; only when they fill less than a page
-    is it run again with the folded fields as a low-weight fallback, so exact matches rank first.
+    A query typed with diacritics searches the exact fields; only when the first pass fills less
+    than a page is it run again wider: every term may match, and the folded fields join at low
+    weight, so exact matches still rank first.
     """
     parsed = query.parse(req.q)
     sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
     top, counts = _execute(searcher, query.build(parsed, tuning, _doc_freq(searcher)), req, sort)
-    if not parsed.folded and len(counts) < req.per_page and tuning.fallback:
-        wq = query.build(parsed, tuning, _doc_freq(searcher), fallback=True)
+    if len(counts) < req.per_page and parsed.words:
+        # Too little: let every term decide matching, and add the folded fallback to a query
+        # typed with diacritics (rare terms alone can be just a date or a guessed word).
+        wide = dataclasses.replace(tuning, common=1.0)
+        wq = query.build(parsed, wide, _doc_freq(searcher), fallback=bool(tuning.fallback))
         top, counts = _execute(searcher, wq, req, sort)
     ranked = _reranked(top, parsed, tuning) if sort == "relevance" else [(h, 0.0) for h in top]
     shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
@@ -111,7 +116,12 @@ def _execute(searcher, wq, req: Request, sort: str):
     """
     flt = _filter(req)
     depth = max(req.page * req.per_page, RERANK_DEPTH if sort == "relevance" else 0)
-    top = searcher.search(wq, filter=flt, limit=depth, sortedby=_sortedby(sort), terms=True)
+    try:
+        top = searcher.search(wq, filter=flt, limit=depth, sortedby=_sortedby(sort), terms=True)
+    except IndexError:  # Whoosh's block-skipping can overrun a posting block; search without it
+        top = searcher.search(
+            wq, filter=flt, limit=depth, sortedby=_sortedby(sort), terms=True, optimize=False
+        )
     counts = searcher.search(
         wq,
         filter=flt,
@@ -227,9 +237,9 @@ def _suggestion(searcher, req: Request, parsed, found: list[Hit], tuning) -> str
         return None
     if parsed.folded:
         candidate = _accented(req.q, found)
-        return candidate if candidate != req.q else None
+        return candidate if candidate.lower() != req.q.lower() else None
     candidate = _respelled(searcher, req.q)
-    better = candidate != req.q and _count(searcher, req, candidate, tuning) > 0
+    better = candidate.lower() != req.q.lower() and _count(searcher, req, candidate, tuning) > 0
     return candidate if better else None
 
 
