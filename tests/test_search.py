@@ -93,6 +93,22 @@ def test_exclusion_removes_articles(ix):
     assert "word" not in ids(res) and "nodate" in ids(res)
 
 
+def test_minus_before_a_number_is_part_of_the_text_not_an_exclusion(make_index):
+    ix = make_index([article("jet", "Tiêm kích F-15 gặp sự cố", "Máy bay F -15 hạ cánh an toàn.")])
+    assert ids(ix.search("tiêm kích F -15")) == ["jet"]
+    assert ids(ix.search("tiêm kích -F")) == []
+
+
+def test_a_query_whose_selective_terms_find_too_little_is_widened(make_index):
+    # "22/10/2013" is the only rare term; the article without it must still be found.
+    arts = [article(f"gold{i}", "Giá vàng tăng", "Giá vàng trong nước tăng mạnh.") for i in range(12)]
+    arts.append(article("date", "Tin ngày 22/10/2013", "Ngày 22/10/2013 trời nắng."))
+    arts.append(article("other", "Tin khác", "Không liên quan."))
+    ix = make_index(arts)
+    found = ids(ix.search("Giá vàng tăng ngày 22/10/2013", per_page=20))
+    assert "date" in found and sum(f.startswith("gold") for f in found) == 12
+
+
 def test_title_field_restricts_to_titles(ix):
     assert ids(ix.search("title:khoa")) == ["word"]
 

@@ -1,0 +1,46 @@
+"""The benchmarks' --quick modes run end to end (CI checks the scripts work; figures are not judged)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def quick(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_indexing_benchmark_prints_the_ratio_to_bare_pyvi():
+    out = quick("indexing.py")
+    assert "Ratio reindex / bare pyvi" in out and "| `vnsearch reindex`" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_scale_benchmark_indexes_a_real_corpus_and_reports_the_size_ratio(tmp_path):
+    out = quick("scale.py", "--index", str(tmp_path / "ix"))
+    assert "index size / raw text" in out and "rejected" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_query_benchmark_times_vnsearch_beside_tantivy_and_fts5():
+    out = quick("queries.py")
+    assert all(name in out for name in ("vnsearch", "Tantivy", "SQLite FTS5")) and "p95" in out
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (apt-get install wrk)")
+def test_http_benchmark_serves_the_mix_without_errors():
+    out = quick("http_load.py")
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "results/worker" in line]
+    assert rows and all(line.rstrip(" |").endswith("| 0") for line in rows), out
