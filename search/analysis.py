@@ -3,9 +3,9 @@
 Token scheme, chosen by measurement (``benchmarks/token_scheme.py``: 199 VMDS topics over 628
 VMDS + 5,000 VietNews test articles; table in ``benchmarks/results/token_scheme.md``). MRR@10 with
 queries as written / without diacritics: syllables only 0.952 / 0.956; + pyvi's words of the query
-as word tokens 0.959 / 0.951; + every 2–3 syllable run of the query as a word candidate, a title
-bonus and word-covered syllables at half weight (the chosen scheme) 0.964 / 0.960, Recall@10
-0.960 / 0.941. The index side of the scheme:
+as word tokens 0.959 / 0.956; + every 2–3 syllable run of the query as a word candidate, a title
+bonus and word-covered syllables at half weight (the chosen scheme) 0.964 / 0.965, Recall@10
+0.960 / 0.945 (syllables only: 0.947 / 0.911). The index side of the scheme:
 
 * every syllable is a token (so "học" finds "khoa học"), at consecutive positions, so a phrase
   query over syllables matches a multi-syllable word wherever it stands;
