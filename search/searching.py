@@ -247,12 +247,24 @@ _MARK = re.compile(r"<mark>(.*?)</mark>")
 
 
 def _accented(typed: str, found: list[Hit]) -> str:
-    """Replace each typed syllable by its most frequent accented form among the marked matches."""
+    """The accented form the top hits matched: a marked phrase that folds to the whole query if
+    one exists ("cong dich vu cong" → "cổng dịch vụ công"), else each syllable's most frequent
+    accented form among the marked matches, earlier hits weighing more."""
+    marked = [
+        (rank, html.unescape(m))
+        for rank, hit in enumerate(found)
+        for m in _MARK.findall(hit.title_html + hit.snippet_html)
+    ]
+    whole = fold(typed).split()
+    for _rank, text in marked:
+        if fold(text).split() == whole:
+            return " ".join(
+                _same_case(w.lower(), t) for w, t in zip(text.split(), typed.split(), strict=True)
+            )
     forms: dict[str, Counter] = defaultdict(Counter)
-    for hit in found:
-        for marked in _MARK.findall(hit.title_html + hit.snippet_html):
-            for syllable in html.unescape(marked).split():
-                forms[fold(syllable)][syllable.lower()] += 1
+    for rank, text in marked:
+        for syllable in text.split():
+            forms[fold(syllable)][syllable.lower()] += 1 / (rank + 1)
     words = []
     for word in typed.split():
         best = forms.get(fold(word))
