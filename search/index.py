@@ -158,14 +158,8 @@ class Index:
     @contextlib.contextmanager
     def new_generation(self) -> Iterator[GenerationBuilder]:
         """Build a complete new generation; it becomes current only if the block ends cleanly."""
-        with generations.write_lock(self.path):
-            builder = GenerationBuilder(self.path, self.workers)
-            ok = False
-            try:
-                yield builder
-                ok = True
-            finally:
-                builder.finish(ok)
+        with generations.write_lock(self.path), _finished(GenerationBuilder(self.path, self.workers)) as b:
+            yield b
 
     @contextlib.contextmanager
     def updating(self) -> Iterator[Updater]:
@@ -173,13 +167,19 @@ class Index:
         with generations.write_lock(self.path):
             if generations.current(self.path) is None:
                 GenerationBuilder(self.path, self.workers).finish(True)
-            updater = Updater(self.path, self.workers)
-            ok = False
-            try:
+            with _finished(Updater(self.path, self.workers)) as updater:
                 yield updater
-                ok = True
-            finally:
-                updater.finish(ok)
+
+
+@contextlib.contextmanager
+def _finished(writer):
+    """Commit the writer if the block ends cleanly, discard its work otherwise."""
+    ok = False
+    try:
+        yield writer
+        ok = True
+    finally:
+        writer.finish(ok)
 
 
 def _size(path: Path) -> int:

@@ -110,6 +110,17 @@ def _as_datetime(value: object) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
 
 
+def _file_all(write: Callable, articles: Iterable[Mapping], workers: int | None, progress: Progress) -> int:
+    """Hand each prepared document to the Whoosh writer; returns how many."""
+    n = 0
+    for doc in prepare_many(articles, workers):
+        write(**doc)
+        n += 1
+        if progress:
+            progress(1)
+    return n
+
+
 class GenerationBuilder:
     """Writes a complete new generation; ``commit`` switches it in, ``abort`` discards it."""
 
@@ -130,12 +141,7 @@ class GenerationBuilder:
 
     def add_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
         """Add articles (segmented in parallel); returns how many were added."""
-        added = 0
-        for doc in prepare_many(articles, self.workers):
-            self._writer.add_document(**doc)
-            added += 1
-            if progress:
-                progress(1)
+        added = _file_all(self._writer.add_document, articles, self.workers, progress)
         self.count += added
         return added
 
@@ -179,12 +185,7 @@ class Updater:
         self.upserted += 1
 
     def upsert_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
-        done = 0
-        for doc in prepare_many(articles, self.workers):
-            self._writer.update_document(**doc)
-            done += 1
-            if progress:
-                progress(1)
+        done = _file_all(self._writer.update_document, articles, self.workers, progress)
         self.upserted += done
         return done
 
