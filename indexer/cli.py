@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import re
 import sys
 import time
@@ -62,6 +63,9 @@ class VnsearchGroup(click.Group):
             _fail(str(exc), EXIT_USAGE)
         except search.SearchError as exc:
             _fail(str(exc), EXIT_ERROR)
+        except BrokenPipeError:  # the reader of our output left (| head): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_ERROR)
         except OSError as exc:  # e.g. the disk filled up while writing: a message, not a traceback
             where = f": {exc.filename}" if exc.filename else ""
             _fail(f"cannot complete the command: {exc.strerror or exc}{where}", EXIT_ERROR)
