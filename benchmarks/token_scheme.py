@@ -111,8 +111,7 @@ def main() -> None:
             f"(628 VMDS + {n - 628} VietNews test distractors), index-time title weight "
             f"{search.analysis.TITLE_BOOST:g}",
             "",
-            f"Command: `python benchmarks/token_scheme.py --distractors {args.distractors}` "
-            f"(index {built})",
+            f"Command: `python benchmarks/token_scheme.py --distractors {args.distractors}` (index {built})",
             "",
             "| variant | MRR@10 accented | MRR@10 accentless | R@10 accented | R@10 accentless | ms/query |",
             "|---|---|---|---|---|---|",

@@ -132,18 +132,14 @@ class GenerationBuilder:
         self.path = generations.generations_dir(root) / (self.name + generations.BUILDING)
         self.path.mkdir(parents=True)
         self._writer = whoosh_index.create_in(str(self.path), build_schema()).writer(limitmb=WRITER_LIMIT_MB)
-        self.count = 0
         self.aborted = False
 
     def add(self, article: Mapping) -> None:
         self._writer.add_document(**document(article))
-        self.count += 1
 
     def add_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
         """Add articles (segmented in parallel); returns how many were added."""
-        added = _file_all(self._writer.add_document, articles, self.workers, progress)
-        self.count += added
-        return added
+        return _file_all(self._writer.add_document, articles, self.workers, progress)
 
     def abort(self) -> None:
         """Leave the current generation as it is."""
@@ -177,22 +173,15 @@ class Updater:
         self.workers = workers
         ix = whoosh_index.open_dir(str(generations.generations_dir(root) / name))
         self._writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-        self.upserted = 0
-        self.deleted = 0
 
     def upsert(self, article: Mapping) -> None:
         self._writer.update_document(**document(article))
-        self.upserted += 1
 
     def upsert_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
-        done = _file_all(self._writer.update_document, articles, self.workers, progress)
-        self.upserted += done
-        return done
+        return _file_all(self._writer.update_document, articles, self.workers, progress)
 
     def delete(self, article_id: str) -> int:
-        n = self._writer.delete_by_term("id", article_id)
-        self.deleted += n
-        return n
+        return self._writer.delete_by_term("id", article_id)
 
     def finish(self, ok: bool) -> None:
         if ok:

@@ -29,3 +29,15 @@ def make_index(tmp_path: Path) -> Callable[[Iterable[dict]], search.Index]:
         return ix
 
     return build
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through playwright (no browser download); the module sets the skip marks."""
+    from web_fixtures import CHROMIUM, CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -9,27 +9,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
-from web_fixtures import XSS_ID, live_server, shared_index
+from web_fixtures import CHROMIUM, XSS_ID, live_server, shared_index
 
 from web import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SUGGESTION_CANDIDATES = ["khoa hocc", "hoi thao", "bong daa", "giao duc", "khao hoc"]
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
 ]
+ARTIFACTS = Path(__file__).parent / "artifacts"
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
@@ -42,14 +32,6 @@ def app(tmp_path_factory: pytest.TempPathFactory):
 def base_url(app) -> Iterator[str]:
     with live_server(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

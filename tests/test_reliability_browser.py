@@ -14,8 +14,7 @@ from urllib.parse import quote_plus
 
 import pytest
 from factories import article
-from test_browser import CHROMIUM, CHROMIUM_ARGS
-from web_fixtures import live_server
+from web_fixtures import CHROMIUM, live_server
 
 import search
 from web import create_app
@@ -90,14 +89,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         gen.add_many(arts)
     with live_server(create_app({"INDEX": str(index)})) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Watched:
