@@ -56,9 +56,9 @@ MEASURES = {"MRR@10": RR @ K, "R@10": R @ K, "nDCG@10": nDCG @ K}
 TARGET_MRR_WRITTEN, TARGET_MRR_UNACCENTED, TARGET_RECALL = 0.95, 0.93, 0.90
 WRITTEN, UNACCENTED = "as written", "no diacritics"
 # The code that decides what a built index holds; a change elsewhere (query side) reuses the cached index.
-INDEX_TIME_CODE = [f"search/{m}.py" for m in ("analysis", "schema", "segment", "text", "writing")] + [
-    "indexer/**/*.py"
-]
+INDEX_TIME_CODE = [
+    f"search/{m}.py" for m in ("analysis", "codec", "schema", "segment", "text", "writing")
+] + ["indexer/**/*.py"]
 
 
 # --- data --------------------------------------------------------------------------------------

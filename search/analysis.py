@@ -13,8 +13,8 @@ bonus and word-covered syllables at half weight (the chosen scheme) 0.964 / 0.96
   syllable, spanning the whole word: a query word becomes one cheap term lookup that only matches
   where pyvi also saw the word, which ranks "khoa học" above "khoa … học" apart;
 * a compound ("tp.hcm", "13/11/2023", "covid-19") is a token as typed, and its parts are tokens too;
-* the exact field keys tokens by ``text.exact_key`` (lowercase, canonical tone), the folded field
-  by ``text.fold`` (no marks, đ→d), with the *same* character offsets, so a highlight found
+* the exact field keys tokens by ``text.exact_key`` (lowercase, canonical tone, final y→i), the
+  folded field by ``text.fold`` (no marks, đ→d), with the *same* character offsets, so a highlight found
   through the folded field marks the accented original.
 
 Title, summary and body are indexed as one ``text`` field (and its folded twin): title tokens weigh

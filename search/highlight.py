@@ -13,13 +13,15 @@ SNIPPET_CHARS = 200
 LEAD_IN = 60
 
 
-def load_spans(results, docnums: list[int], fieldnames: list[str]) -> dict[int, dict[str, list]]:
-    """docnum → field → [(start, end)] for the terms each shown hit matched."""
-    reader = results.searcher.reader()
+def load_spans(reader, docnums: list[int], terms: list[tuple[str, str]]) -> dict[int, dict[str, list]]:
+    """docnum → field → [(start, end)] of the given (field, term) in each shown hit.
+
+    Folded fields (``text_f``) share offsets with their exact twin and are filed under it.
+    """
     out: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     wanted = sorted(set(docnums))
-    for fieldname, term in sorted(results.matched_terms()):
-        if fieldname not in fieldnames:
+    for fieldname, term in terms:
+        if (fieldname, term) not in reader:
             continue
         matcher = reader.postings(fieldname, term)
         for docnum in wanted:

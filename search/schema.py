@@ -4,6 +4,7 @@ from whoosh.analysis import Analyzer
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import VietnameseTokenizer
+from search.codec import CompactCharacters
 
 FOLDED_SUFFIX = "_f"
 
@@ -29,7 +30,10 @@ class VietnameseText(TEXT):
 def _text(folded: bool, chars: bool) -> TEXT:
     # chars=True: postings keep character offsets, so highlighting never re-runs pyvi.
     analyzer: Analyzer = VietnameseTokenizer(folded=folded)
-    return VietnameseText(analyzer=analyzer, stored=False, chars=chars, phrase=True)
+    field = VietnameseText(analyzer=analyzer, stored=False, chars=chars, phrase=True)
+    if chars:  # the same postings in a third fewer bytes, and no pickle per posting
+        field.format = CompactCharacters(field_boost=field.format.field_boost)
+    return field
 
 
 def build_schema() -> Schema:

@@ -7,10 +7,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from whoosh import query as Q
-from whoosh import sorting
-
-from search import highlight, query
+from search import highlight, matching, query
 from search.analysis import TEXT_FIELDS, field_bounds
 from search.errors import QueryError
 from search.results import Hit, Results
@@ -85,60 +82,48 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     """
     parsed = query.parse(req.q)
     sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
-    top, counts = _execute(searcher, query.build(parsed, tuning, _doc_freq(searcher)), req, sort)
-    if len(counts) < req.per_page and parsed.words:
+    cols = matching.columns(searcher)
+    allowed = matching.allowed(cols, req.date_from, req.date_to, req.category)
+    depth = max(req.page * req.per_page, RERANK_DEPTH if sort == "relevance" else 0)
+    wq = query.build(parsed, tuning, _doc_freq(searcher))
+    found = matching.match(cols, wq, allowed)
+    if len(found) < req.per_page and parsed.words:
         # Too little: let every term decide matching, and add the folded fallback to a query
         # typed with diacritics (rare terms alone can be just a date or a guessed word).
         wide = dataclasses.replace(tuning, common=1.0)
         wq = query.build(parsed, wide, _doc_freq(searcher), fallback=bool(tuning.fallback))
-        top, counts = _execute(searcher, wq, req, sort)
-    ranked = _reranked(top, parsed, tuning) if sort == "relevance" else [(h, 0.0) for h in top]
+        found = matching.match(cols, wq, allowed)
+    top = matching.top(cols, found, depth, sort)
+    ranked = _reranked(searcher, top, parsed, tuning) if sort == "relevance" else top
     shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
-    total = len(counts)
-    found = hits(top, shown)
+    hits_ = hits(searcher, wq, shown)
     return Results(
         query=req.q,
-        total=total,
+        total=len(found),
         page=req.page,
         per_page=req.per_page,
         took_ms=0.0,
-        hits=found,
-        facets=_facets(counts),
-        suggestion=_suggestion(searcher, req, parsed, found, tuning),
+        hits=hits_,
+        facets={name: _facet(name, matching.facet_counts(cols, found, col)) for name, col in FACETS.items()},
+        suggestion=_suggestion(searcher, req, parsed, hits_, tuning, allowed),
     )
 
 
-def _execute(searcher, wq, req: Request, sort: str):
-    """The ranked page, then an unscored pass for the total and the facets.
-
-    The ranked page alone lets Whoosh skip blocks that cannot reach the top; counting is a
-    separate pass over column values that scores nothing.
-    """
-    flt = _filter(req)
-    depth = max(req.page * req.per_page, RERANK_DEPTH if sort == "relevance" else 0)
-    try:
-        top = searcher.search(wq, filter=flt, limit=depth, sortedby=_sortedby(sort), terms=True)
-    except IndexError:  # Whoosh's block-skipping can overrun a posting block; search without it
-        top = searcher.search(
-            wq, filter=flt, limit=depth, sortedby=_sortedby(sort), terms=True, optimize=False
-        )
-    counts = searcher.search(
-        wq,
-        filter=flt,
-        limit=None,
-        scored=False,
-        groupedby={name: sorting.FieldFacet(col) for name, col in FACETS.items()},
-        maptype=sorting.Count,
-    )
-    return top, counts
+def similar(searcher, wq, n: int) -> list[Hit]:
+    """The best ``n`` hits of a query built by the caller (related articles)."""
+    cols = matching.columns(searcher)
+    return hits(searcher, wq, matching.top(cols, matching.match(cols, wq, cols.live), n, "relevance"))
 
 
-def _reranked(top, parsed, tuning: query.Tuning) -> list[tuple]:
-    """(hit, score), the first ``RERANK_DEPTH`` reordered with the title bonus (the same for every
+def _reranked(searcher, top: list[tuple[int, float]], parsed, tuning: query.Tuning) -> list[tuple]:
+    """(docnum, score), the first ``RERANK_DEPTH`` reordered with the title bonus (the same for every
     page, so paging stays consistent), the rest in BM25 order."""
-    head = [(h, h.score * query.title_bonus(parsed, h.get("title", ""), tuning)) for h in top[:RERANK_DEPTH]]
+    head = [
+        (d, score * query.title_bonus(parsed, searcher.stored_fields(d).get("title", ""), tuning))
+        for d, score in top[:RERANK_DEPTH]
+    ]
     head.sort(key=lambda pair: -pair[1])
-    return head + [(h, h.score) for h in top[RERANK_DEPTH:]]
+    return head + top[RERANK_DEPTH:]
 
 
 def _doc_freq(searcher) -> query.DocFreq:
@@ -152,32 +137,8 @@ def _doc_freq(searcher) -> query.DocFreq:
     return share
 
 
-def _filter(req: Request) -> Q.Query | None:
-    parts: list[Q.Query] = []
-    if req.date_from or req.date_to:
-        start = dt.datetime.combine(req.date_from, dt.time.min) if req.date_from else None
-        end = dt.datetime.combine(req.date_to, dt.time.max) if req.date_to else None
-        parts.append(Q.DateRange("date", start, end))
-    if req.category:
-        parts.append(Q.Term("category", req.category))
-    return Q.And(parts) if parts else None
-
-
-def _sortedby(sort: str):
-    if sort == "relevance":
-        return None
-    # undated articles go last either way
-    return sorting.MultiFacet(
-        [sorting.FieldFacet("undated"), sorting.FieldFacet("date", reverse=sort == "newest")]
-    )
-
-
-def _facets(results) -> dict[str, dict[str, int]]:
-    out = {}
-    for name in FACETS:
-        counts = results.groups(name)
-        out[name] = {k: v for k, v in sorted(counts.items(), key=_facet_order(name)) if k}
-    return out
+def _facet(name: str, counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=_facet_order(name)))
 
 
 def _facet_order(name: str):
@@ -186,15 +147,15 @@ def _facet_order(name: str):
     return lambda kv: kv[0] or ""
 
 
-def hits(results, shown: list[tuple]) -> list[Hit]:
-    """Hits with highlights, from (Whoosh hit, score) pairs (score 0 when sorted by date)."""
-    fields = [query.TEXT, query.TEXT + FOLDED_SUFFIX]
-    spans = highlight.load_spans(results, [h.docnum for h, _ in shown], fields)
-    return [_hit(h, spans.get(h.docnum, {}).get(query.TEXT, []), score) for h, score in shown]
+def hits(searcher, wq, shown: list[tuple[int, float]]) -> list[Hit]:
+    """Hits with highlights, from (docnum, score) pairs (score 0 when sorted by date)."""
+    fields = {query.TEXT, query.TEXT + FOLDED_SUFFIX}
+    wanted = sorted((f, t) for f, t in matching.terms(wq) if f in fields)
+    spans = highlight.load_spans(searcher.reader(), [d for d, _ in shown], wanted)
+    return [_hit(searcher.stored_fields(d), spans[d][query.TEXT], score) for d, score in shown]
 
 
-def _hit(h, spans: list, score: float) -> Hit:
-    stored = h.fields()
+def _hit(stored: dict, spans: list, score: float) -> Hit:
     texts = {f: stored.get(f, "") for f in TEXT_FIELDS}
     parts = _split(spans, texts)
     if parts["body"]:
@@ -223,7 +184,7 @@ def _split(spans: list, texts: dict) -> dict[str, list]:
     return parts
 
 
-def _suggestion(searcher, req: Request, parsed, found: list[Hit], tuning) -> str | None:
+def _suggestion(searcher, req: Request, parsed, found: list[Hit], tuning, allowed) -> str | None:
     """The accented form of an accentless query, or a respelling of words the index never saw.
 
     A respelling replaces only unknown words (which find nothing) by indexed ones, so it is offered
@@ -239,7 +200,7 @@ def _suggestion(searcher, req: Request, parsed, found: list[Hit], tuning) -> str
         candidate = _accented(req.q, found)
         return candidate if candidate.lower() != req.q.lower() else None
     candidate = _respelled(searcher, req.q)
-    better = candidate.lower() != req.q.lower() and _count(searcher, req, candidate, tuning) > 0
+    better = candidate.lower() != req.q.lower() and _count(searcher, candidate, tuning, allowed) > 0
     return candidate if better else None
 
 
@@ -293,7 +254,7 @@ def _respelled(searcher, text: str) -> str:
     return " ".join(words)
 
 
-def _count(searcher, req: Request, text: str, tuning) -> int:
-    """Matching articles, unscored."""
+def _count(searcher, text: str, tuning, allowed) -> int:
+    """Matching articles among those the filters allow."""
     wq = query.build(query.parse(text), tuning, _doc_freq(searcher))
-    return len(searcher.search(wq, filter=_filter(req), limit=None, scored=False))
+    return len(matching.match(matching.columns(searcher), wq, allowed))

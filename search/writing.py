@@ -19,6 +19,8 @@ from whoosh import index as whoosh_index
 
 from search import generations
 from search.analysis import Analyzed, joined, segment_article, text_boosts
+from search.codec import CompactCodec
+from search.errors import IndexCorruptError
 from search.schema import FOLDED_SUFFIX, Postings, build_schema
 from search.text import nfc
 
@@ -121,6 +123,16 @@ def _file_all(write: Callable, articles: Iterable[Mapping], workers: int | None,
     return n
 
 
+def _writer(ix):
+    """A Whoosh writer whose new and merged segments use the compact posting blocks."""
+    return ix.writer(limitmb=WRITER_LIMIT_MB, codec=CompactCodec())
+
+
+def _formats(schema) -> dict[str, type]:
+    # Workers encode postings with build_schema()'s formats, whatever the open index says.
+    return {name: type(field.format) for name, field in schema.items() if field.format}
+
+
 class GenerationBuilder:
     """Writes a complete new generation; ``commit`` switches it in, ``abort`` discards it."""
 
@@ -131,7 +143,7 @@ class GenerationBuilder:
         self.name = generations.next_name(root)
         self.path = generations.generations_dir(root) / (self.name + generations.BUILDING)
         self.path.mkdir(parents=True)
-        self._writer = whoosh_index.create_in(str(self.path), build_schema()).writer(limitmb=WRITER_LIMIT_MB)
+        self._writer = _writer(whoosh_index.create_in(str(self.path), build_schema()))
         self.aborted = False
 
     def add(self, article: Mapping) -> None:
@@ -172,7 +184,12 @@ class Updater:
             raise FileNotFoundError(f"no index at {root} yet: build one with a full reindex first")
         self.workers = workers
         ix = whoosh_index.open_dir(str(generations.generations_dir(root) / name))
-        self._writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        if _formats(ix.schema) != _formats(build_schema()):
+            raise IndexCorruptError(
+                f"the index at {root} was built by an older vnsearch that encodes postings differently; "
+                "rebuild it with 'vnsearch reindex'"
+            )
+        self._writer = _writer(ix)
 
     def upsert(self, article: Mapping) -> None:
         self._writer.update_document(**document(article))

@@ -89,3 +89,27 @@ def test_article_text_offsets_slice_the_joined_parts_and_phrases_never_cross_the
         if last_part is not None and part != last_part:
             assert pos > last_pos + 1  # a gap: no phrase matches across title, summary and body
         last_part, last_pos = part, max(last_pos, pos)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text_strategy)
+def test_crf_features_equal_pyvis_own(text):
+    from pyvi.ViTokenizer import ViTokenizer
+
+    from search.segment import features, units
+
+    sent = [u.text for u in units(text)]
+    assert features(sent) == ViTokenizer.sent2features(sent, False)
+
+
+def test_crf_features_equal_pyvis_own_on_news_text():
+    from pyvi.ViTokenizer import ViTokenizer
+
+    from search.segment import features, units
+
+    text = (
+        "Sáng 13/11/2023, Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh Thừa Thiên Huế tổ chức Hội nghị "
+        "tổng kết; TP.HCM và Hà Nội cử đại diện. Giá vàng SJC tăng 3,2% lên 70,5 triệu đồng/lượng."
+    )
+    sent = [u.text for u in units(text)]
+    assert features(sent) == ViTokenizer.sent2features(sent, False)

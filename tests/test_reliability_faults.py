@@ -116,7 +116,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def test_full_disk_during_reindex_keeps_the_old_generation_and_says_so(small_disk, built_demo, tmp_path):
     index = Path(shutil.copytree(built_demo, small_disk / "index"))
     old = search.Index(index).generation
-    bigger = copies_of_demo(tmp_path / "bigger.jsonl", copies=3)
+    bigger = copies_of_demo(tmp_path / "bigger.jsonl", copies=8)
 
     result = vnsearch("reindex", "--index", index, bigger)
     assert result.returncode == 1, result.stderr
@@ -131,7 +131,7 @@ def test_full_disk_during_reindex_keeps_the_old_generation_and_says_so(small_dis
 def test_full_disk_reindex_leaves_no_building_dir_and_the_next_one_fits(small_disk, built_demo, tmp_path):
     index = Path(shutil.copytree(built_demo, small_disk / "index"))
     with whoosh_leaks_ignored():  # the failed commit's open files (closed by gc, as at process exit)
-        run("reindex", "--index", index, copies_of_demo(tmp_path / "bigger.jsonl", copies=3))
+        run("reindex", "--index", index, copies_of_demo(tmp_path / "bigger.jsonl", copies=8))
     assert not list((index / "generations").glob("*.building"))
     # Writing a compound segment needs about twice its size for a moment, so a rebuild of the whole
     # demo beside the old generation would not fit on this disk; a smaller archive must.

@@ -80,6 +80,17 @@ def test_tone_placement_variants_match_each_other(ix):
     assert ids(ix.search("hòa bình"))[0] == "hoa"
 
 
+@pytest.mark.parametrize("q", ["bác sỹ", "bác sĩ", "bac sy", "bac si", '"bác sỹ"', '"bac sy"'])
+def test_final_i_and_y_spellings_match_each_other(make_index, q):
+    ix = make_index(
+        [
+            article("si", "Bác sĩ trực đêm", "Bác sĩ khám cho bệnh nhân."),
+            article("other", "Sỹ tử dự thi", "Thí sinh vào phòng thi."),
+        ]
+    )
+    assert ids(ix.search(q))[0] == "si"
+
+
 def test_nfd_query_matches_like_nfc(ix):
     assert ids(ix.search(unicodedata.normalize("NFD", "Đảng ủy")))[0] == "dang"
 
