@@ -21,6 +21,8 @@ from whoosh import scoring
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.fields import ID, TEXT, Schema
 
+from search import matching
+
 FIELD_WEIGHTS = {"title": 2.0, "summary": 1.5, "body": 1.0}
 WORD = re.compile(r"\w+")
 
@@ -108,7 +110,12 @@ class Tantivy:
 
 
 class WhooshSyllables:
-    """Plain Whoosh: lowercase syllables from a regex (no pyvi, no folding), BM25F, OR of the words."""
+    """Plain Whoosh: lowercase syllables from a regex (no pyvi, no folding), BM25F, OR of the words.
+
+    Ranked by ``search.matching``, which gives Whoosh's own BM25F scores exactly: Whoosh's top-k
+    collector took 2.4 s a sentence-long query here, and can drop better-scoring documents
+    (``tests/test_matching.py``), which would only have weakened this peer.
+    """
 
     name = "Whoosh, syllables only"
     analyzer = RegexTokenizer(r"\w+") | LowercaseFilter()
@@ -130,7 +137,9 @@ class WhooshSyllables:
         if not tokens:
             return []
         query = whoosh_query.Or([whoosh_query.Term(f, t) for f in FIELD_WEIGHTS for t in tokens])
-        return [hit["id"] for hit in self.searcher.search(query, limit=k)]
+        cols = matching.columns(self.searcher)
+        best = matching.top(cols, matching.match(cols, query, cols.live), k, "relevance")
+        return [self.searcher.stored_fields(d)["id"] for d, _ in best]
 
 
 PEERS: Sequence[type] = (Fts5, Tantivy, WhooshSyllables)

@@ -12,6 +12,7 @@ times boosts; a phrase scores as the sum of its words), so rankings do not chang
 """
 
 import datetime as dt
+import functools
 import threading
 import weakref
 from collections import OrderedDict
@@ -42,7 +43,8 @@ class Matches:
 class Columns:
     """Per-document arrays of one searcher's generation: liveness, field lengths, date, facets.
 
-    Built once per opened generation (a few hundred ms at 201k articles) and shared by every query.
+    Built once per opened generation, each array on first use (a few hundred ms at 201k articles),
+    and shared by every query.
     """
 
     def __init__(self, searcher):
@@ -56,15 +58,27 @@ class Columns:
                 self.live[offset + np.fromiter(leaf.all_doc_ids(), dtype=np.int64)] = True
         self._leaves = leaves
         self._lengths: dict[str, np.ndarray] = {}
-        self.date = self._numbers("date")
-        self.dated = self.date != np.iinfo(np.uint64).max  # Whoosh's column value for "no date"
-        self.newest_rank = self._rank(descending=True)
-        self.oldest_rank = self._rank(descending=False)
         self.labels: dict[str, list[str]] = {}
         self.codes: dict[str, np.ndarray] = {}
         self._terms: OrderedDict = OrderedDict()
         self._term_bytes = 0
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def date(self) -> np.ndarray:
+        return self._numbers("date")
+
+    @functools.cached_property
+    def dated(self) -> np.ndarray:
+        return self.date != np.iinfo(np.uint64).max  # Whoosh's column value for "no date"
+
+    @functools.cached_property
+    def newest_rank(self) -> np.ndarray:
+        return self._rank(descending=True)
+
+    @functools.cached_property
+    def oldest_rank(self) -> np.ndarray:
+        return self._rank(descending=False)
 
     def _numbers(self, name: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.uint64)
