@@ -1,21 +1,27 @@
 """Writers: build a new generation, or upsert/delete in the current one.
 
-Segmentation (pyvi) is the cost of indexing, so ``prepare_many`` runs it in worker processes,
-together with turning the tokens into postings (``schema.Postings``); the one Whoosh writer in this
-process only files finished postings.
+Segmentation (pyvi) and filing postings are the cost of indexing, so a new generation is written
+by one worker process per core, each into its own Whoosh segment (``write_segments``); the commit
+lists the segments together. Upserts need one writer that sees every segment (to delete the old
+version), so ``prepare_many`` segments and encodes in workers and that writer only files postings.
 """
 
 import contextlib
+import ctypes
 import datetime as dt
 import functools
 import itertools
 import multiprocessing
 import os
+import queue
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
 from search import generations
 from search.analysis import Analyzed, joined, segment_article, text_boosts
@@ -28,6 +34,7 @@ Progress = Callable[[int], None] | None
 WRITER_LIMIT_MB = 256
 CHUNK = 16
 IN_FLIGHT_PER_WORKER = 4
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Iterator[dict]:
@@ -40,7 +47,7 @@ def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Ite
         yield from map(document, articles)
         return
     ctx = multiprocessing.get_context("fork")  # workers inherit pyvi's model already in memory
-    with ctx.Pool(workers) as pool:
+    with ctx.Pool(workers, initializer=_exit_with, initargs=(os.getpid(),)) as pool:
         in_flight: deque = deque()
         for chunk in _batches(articles, CHUNK):
             in_flight.append(pool.apply_async(_segment_chunk, (chunk,)))
@@ -123,6 +130,105 @@ def _file_all(write: Callable, articles: Iterable[Mapping], workers: int | None,
     return n
 
 
+def write_segments(
+    path: Path, articles: Iterable[Mapping], workers: int, progress: Progress
+) -> tuple[list, int]:
+    """Index articles in ``workers`` processes that each write their own Whoosh segment of ``path``.
+
+    The whole cost of indexing then spreads over every core; this process only reads the input
+    and hands out chunks (a bounded queue keeps memory flat). Returns (segments, articles added).
+    """
+    ctx = multiprocessing.get_context("fork")  # workers inherit pyvi's model already in memory
+    jobs, results = ctx.Queue(IN_FLIGHT_PER_WORKER * workers), ctx.Queue()
+    args = (str(path), jobs, results, os.getpid())
+    procs = [ctx.Process(target=_segment_worker, args=args) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    reports = _Reports(results, procs, progress)
+    try:
+        for chunk in itertools.chain(_batches(articles, CHUNK), [None] * workers):
+            reports.put(jobs, chunk)
+        return reports.segments(), reports.added
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()  # only after a failure: a finished worker has exited
+            proc.join()
+
+
+def _segment_worker(path: str, jobs, results, parent: int) -> None:
+    """Add every chunk of articles to one new segment; report progress, then the segment."""
+    _exit_with(parent)
+    try:
+        writer = SegmentWriter(
+            whoosh_index.open_dir(path), _lk=False, limitmb=WRITER_LIMIT_MB, codec=CompactCodec()
+        )
+        while (chunk := jobs.get()) is not None:
+            for article in chunk:
+                writer.add_document(**document(article))
+            results.put(("added", len(chunk)))
+        # As Whoosh's own multi-process writer does: write the segment, let the parent list it.
+        results.put(("segment", writer._finalize_segment() if writer._added else None))
+    except BaseException as exc:
+        results.put(("error", exc))
+
+
+def _exit_with(parent: int) -> None:
+    """A worker must not outlive a killed indexer: it holds the inherited write lock (an flock)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+class _Reports:
+    """What the segment workers report: progress, finished segments, or the error that stops all."""
+
+    def __init__(self, results, procs: list, progress: Progress):
+        self.results, self.procs, self.progress = results, procs, progress
+        self.added, self.done = 0, []
+
+    def put(self, jobs, chunk) -> None:
+        """Queue a chunk, taking reports while the queue is full (a failed worker stops the feed)."""
+        while True:
+            self._take(block=False)
+            try:
+                jobs.put(chunk, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def segments(self) -> list:
+        while len(self.done) < len(self.procs):
+            self._take(block=True)
+        return [s for s in self.done if s is not None]
+
+    def _take(self, block: bool) -> None:
+        while True:
+            try:
+                kind, value = self.results.get(timeout=1.0) if block else self.results.get_nowait()
+            except queue.Empty:
+                self._check_alive()
+                if not block:
+                    return
+                continue
+            if kind == "error":
+                raise value
+            if kind == "added":
+                self.added += value
+                if self.progress:
+                    self.progress(value)
+            else:
+                self.done.append(value)
+            if block:
+                return
+
+    def _check_alive(self) -> None:
+        dead = [p.exitcode for p in self.procs if p.exitcode not in (None, 0)]
+        if dead:
+            raise RuntimeError(f"an indexing worker died (exit code {dead[0]}); nothing was switched in")
+
+
 def _writer(ix):
     """A Whoosh writer whose new and merged segments use the compact posting blocks."""
     return ix.writer(limitmb=WRITER_LIMIT_MB, codec=CompactCodec())
@@ -144,14 +250,20 @@ class GenerationBuilder:
         self.path = generations.generations_dir(root) / (self.name + generations.BUILDING)
         self.path.mkdir(parents=True)
         self._writer = _writer(whoosh_index.create_in(str(self.path), build_schema()))
+        self._segments: list = []  # written by worker processes, listed at commit
         self.aborted = False
 
     def add(self, article: Mapping) -> None:
         self._writer.add_document(**document(article))
 
     def add_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
-        """Add articles (segmented in parallel); returns how many were added."""
-        return _file_all(self._writer.add_document, articles, self.workers, progress)
+        """Add articles (segmented and written on every core); returns how many were added."""
+        workers = self.workers or os.cpu_count() or 1
+        if workers == 1:
+            return _file_all(self._writer.add_document, articles, 1, progress)
+        segments, added = write_segments(self.path, articles, workers, progress)
+        self._segments += segments
+        return added
 
     def abort(self) -> None:
         """Leave the current generation as it is."""
@@ -161,7 +273,8 @@ class GenerationBuilder:
         """Switch the new generation in, or discard it; a failed switch discards it too."""
         if ok and not self.aborted:
             try:
-                self._writer.commit()
+                self._writer.segments = self._writer.segments + self._segments
+                self._writer.commit(merge=False)  # big segments stay apart: merging is one core's work
                 os.rename(self.path, self.path.with_name(self.name))
                 generations.switch(self.root, self.name)
             except BaseException:
@@ -171,8 +284,10 @@ class GenerationBuilder:
                 raise
             generations.remove_all_but(self.root, self.name)
         else:
-            self._writer.cancel()
-            generations.remove_unfinished(self.root)
+            try:
+                self._writer.cancel()
+            finally:  # even when cancelling fails too (a full disk), the half-built generation goes
+                generations.remove_unfinished(self.root)
 
 
 class Updater:

@@ -131,3 +131,22 @@ def test_article_without_id_is_refused(tmp_path):
         search.Index(tmp_path, workers=1).new_generation() as gen,
     ):
         gen.add({"title": "Không có mã", "body": "x"})
+
+
+def test_parallel_build_writes_one_segment_per_worker(tmp_path):
+    ix = search.Index(tmp_path, workers=2)
+    build(ix, [article(f"a{i}", f"Tin số {i}", "Nội dung.") for i in range(100)])
+    assert len(ix.searcher().reader().leaf_readers()) == 2
+    assert ix.doc_count() == 100 and ix.search("nội dung").total == 100
+
+
+def test_an_error_in_a_worker_stops_the_build_and_keeps_the_old_generation(tmp_path):
+    ix = search.Index(tmp_path, workers=2)
+    build(ix, [article("old", "Tin cũ", "Chuyện cũ.")])
+    before = ix.generation
+    arts = [article(f"a{i}", f"Tin {i}", "Nội dung.") for i in range(200)]
+    arts[150] = {"title": "Không có mã", "body": "x"}
+    with pytest.raises(ValueError, match="without an id"):
+        build(ix, arts)
+    assert ix.generation == before and [h.id for h in ix.search("chuyện").hits] == ["old"]
+    assert not list((tmp_path / "generations").glob("*.building"))
