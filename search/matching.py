@@ -271,14 +271,35 @@ def _eval(cols: Columns, q: Q.Query):
 
 
 def _phrase(cols: Columns, q: Q.Phrase):
-    """Whoosh checks the positions; the score is the sum of the words' scores, as Whoosh's."""
-    docnums = np.fromiter(cols.searcher.docs_for_query(q), dtype=np.int64)
-    docnums.sort()
-    total = np.zeros(len(docnums))
-    for word in q.words if len(docnums) else ():
-        ids, scores = cols.term(q.fieldname, word)
-        total += scores[np.searchsorted(ids, docnums)]
-    return docnums, total * q.boost
+    """Documents holding the words at consecutive positions (Whoosh's ``Phrase`` with its default
+    slop of 1), scored as Whoosh scores a phrase: the sum of its words' scores.
+
+    Candidates are the intersection of the words' posting arrays; only their positions are read.
+    """
+    postings = [cols.term(q.fieldname, word) for word in q.words]
+    candidates = functools.reduce(np.intersect1d, [ids for ids, _ in postings])
+    candidates = candidates[cols.live[candidates]]
+    if len(q.words) > 1 and len(candidates):
+        candidates = candidates[_in_order(cols.searcher.reader(), q.fieldname, q.words, candidates)]
+    total = np.zeros(len(candidates))
+    for ids, scores in postings if len(candidates) else ():
+        total += scores[np.searchsorted(ids, candidates)]
+    return candidates, total * q.boost
+
+
+def _in_order(reader, fieldname: str, words: list[str], docnums: np.ndarray) -> np.ndarray:
+    """Which of the documents (all holding every word) have the words at positions p, p+1, …"""
+    field = reader.schema[fieldname]
+    starts: list[set[int]] = [set() for _ in docnums]  # possible phrase starts per document
+    for shift, word in enumerate(words):
+        matcher = reader.postings(fieldname, field.to_bytes(word))
+        for i, docnum in enumerate(docnums.tolist()):
+            if shift and not starts[i]:
+                continue
+            matcher.skip_to(docnum)
+            found = {p - shift for p in matcher.value_as("positions")}
+            starts[i] = found if not shift else starts[i] & found
+    return np.array([bool(s) for s in starts], dtype=bool)
 
 
 def _dense(cols: Columns, node) -> tuple[np.ndarray, np.ndarray]:
