@@ -3,8 +3,8 @@
 Why: Whoosh's matchers walk postings one document at a time in Python; at 201k articles a query
 of common Vietnamese syllables and its unscored facet pass took 250 ms at the median. Here each
 query term's postings are read once as arrays (``search.codec.term_arrays``) and scored, matched,
-filtered, counted and ordered with array operations. Whoosh still owns the index: the postings,
-the statistics (idf, field lengths), stored fields, and the positional check of phrases.
+filtered, counted and ordered with array operations. Whoosh still owns the index: the postings
+(and the positions a phrase check reads), the statistics (idf, field lengths), stored fields.
 
 The query trees are the ones ``search.query.build`` makes: Term, Or, And, AndMaybe, AndNot, Phrase,
 Every and NullQuery. Scores are what Whoosh computes for the same tree (sum of BM25F term scores,
