@@ -23,8 +23,10 @@ from array import array
 
 import numpy as np
 from whoosh import formats
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter, W3Segment
 from whoosh.compat import dumps
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.structfile import BufferFile
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import length_to_byte
@@ -209,6 +211,9 @@ class CompactCodec(W3Codec):
     def __init__(self, blocklimit: int = 128, compression: int = VALUES_LEVEL, inlinelimit: int = 1):
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
+    def new_segment(self, storage, indexname):
+        return CompactSegment(self, indexname)
+
     def postings_writer(self, dbfile, byteids=False):
         if byteids:
             return super().postings_writer(dbfile, byteids=True)
@@ -224,6 +229,74 @@ class CompactCodec(W3Codec):
             return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
         offset, length = terminfo.extent()
         return CompactLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+# --- reading the segment file in place -----------------------------------------------------------
+
+
+class CompactSegment(W3Segment):
+    """A segment whose compound file is read through the memory map, never copied.
+
+    Whoosh wraps each part of a mapped compound file in ``BytesIO``, which copies it: every
+    searcher process held its own copy of the postings (600 MB of private memory per web worker at
+    201k articles). Reading the map in place leaves one copy, in the page cache, shared by all.
+    """
+
+    def open_compound_file(self, storage):
+        return _MappedCompound(storage.open_file(self.make_filename(self.COMPOUND_EXT)), use_mmap=True)
+
+
+class _MappedCompound(CompoundStorage):
+    def open_file(self, name, *args, **kwargs):
+        if not self._source:  # no memory map on this platform: Whoosh's own reading
+            return super().open_file(name, *args, **kwargs)
+        offset, length = self.range(name)
+        return _MappedFile(memoryview(self._source)[offset : offset + length], name=name)
+
+
+class _MappedFile(BufferFile):
+    """Whoosh's BufferFile over a memoryview, with a cursor instead of a BytesIO copy."""
+
+    def __init__(self, buf, name=None, onclose=None):
+        super().__init__(b"", name=name, onclose=onclose)
+        self._buf, self.file = buf, _Cursor(buf)
+
+    def subset(self, position, length, name=None):
+        return _MappedFile(self._buf[position : position + length], name=name or self._name)
+
+
+class _Cursor:
+    """The file methods StructFile and pickle use, over a memoryview, without copying it."""
+
+    __slots__ = ("_buf", "_pos")
+
+    def __init__(self, buf: memoryview):
+        self._buf, self._pos = buf, 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._buf) if n is None or n < 0 else min(len(self._buf), self._pos + n)
+        start, self._pos = self._pos, end
+        return self._buf[start:end].tobytes()
+
+    def readline(self, limit: int = -1) -> bytes:
+        rest = (
+            self._buf[self._pos :].tobytes()
+            if limit < 0
+            else self._buf[self._pos : self._pos + limit].tobytes()
+        )
+        line = rest[: rest.find(b"\n") + 1 or len(rest)]
+        self._pos += len(line)
+        return line
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self._pos = pos + (0, self._pos, len(self._buf))[whence]
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._buf = memoryview(b"")
 
 
 # --- whole-term reads ----------------------------------------------------------------------------

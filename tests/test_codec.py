@@ -3,6 +3,7 @@
 import itertools
 import json
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -354,3 +355,39 @@ def test_term_vectors_keep_whooshs_layout_and_read_back(tmp_path):
     with ix.searcher() as s:
         assert dict(s.vector_as("weight", 0, "body")) == {"alpha": 1.0, "beta": 2.0, "gamma": 1.0}
         assert [h["id"] for h in s.search(Q.Term("body", "beta"))] == ["a"]
+
+
+OPEN_AND_MEASURE = """
+import re, sys
+import search
+
+def anon_kb():
+    return int(re.search(r"RssAnon:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+
+ix = search.Index(sys.argv[1])
+before = anon_kb()
+ix.searcher()
+print(anon_kb() - before)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_opening_a_searcher_maps_the_postings_instead_of_copying_them(tmp_path):
+    import random
+    import subprocess
+    import sys
+
+    import search
+
+    rng = random.Random(7)
+    syllables = [f"{a}{b}" for a in "bcdghklmnpqrstvx" for b in ("a", "ăn", "ôi", "ương", "iêt")]
+    articles = [
+        {"id": f"a{i}", "title": "tin", "body": " ".join(rng.choices(syllables, k=400))} for i in range(1500)
+    ]
+    ix = search.Index(tmp_path / "ix", workers=2)
+    with ix.new_generation() as gen:
+        gen.add_many(articles)
+    size_kb = sum(p.stat().st_size for p in (tmp_path / "ix").rglob("*") if p.is_file()) // 1024
+    grown_kb = int(subprocess.check_output([sys.executable, "-c", OPEN_AND_MEASURE, str(tmp_path / "ix")]))
+    assert size_kb > 5_000
+    assert grown_kb < size_kb / 4, (grown_kb, size_kb)
