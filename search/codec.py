@@ -3,8 +3,8 @@
 Whoosh's W3Codec stores each block of 128 postings as ``zlib(pickle((ids, weights, values)))``:
 reading a term's ids and weights unpickles its positions too, and 9-byte pickled doubles, pickled
 id deltas and pickled position lists make the postings file most of the index. ``CompactCodec``
-keeps Whoosh's block framing (length, pickled block info, data) and term infos, but writes the
-data as::
+keeps Whoosh's block framing (length, block info, data) and term infos, but writes the block info
+as a fixed struct instead of a pickle, and the data as::
 
     header   <I 3s   first id; codes of the id deltas' dtype, the weights and the values section
     deltas   n-1 id deltas, uint8/16/32
@@ -24,14 +24,15 @@ from array import array
 import numpy as np
 from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter, W3Segment
-from whoosh.compat import dumps
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.structfile import BufferFile
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import length_to_byte
+from whoosh.system import _INT_SIZE
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 HEADER = struct.Struct("<I3s")
+INFO = struct.Struct("<IIdBBB")  # postings, last id, max weight, compression, min/max length bytes
 UINTS = {b"B": np.dtype("<u1"), b"H": np.dtype("<u2"), b"I": np.dtype("<u4")}
 FLOAT32 = np.dtype("<f4")
 ONES, CONSTANT, FLOATS = b"1", b"c", b"f"  # weight codes besides the half-unit UINTS
@@ -100,8 +101,9 @@ class CompactPostingsWriter(W3PostingsWriter):
         self._write_framed(header + ids + weights + values, last)
 
     def _write_framed(self, data: bytes, last: bool) -> None:
-        """Whoosh's framing, so the inherited matcher finds blocks and their skipping info."""
-        info = (
+        """Whoosh's framing (length, block info, data) with the info as a fixed struct, not a pickle:
+        every block a query or a skip visits starts by reading it."""
+        infobytes = INFO.pack(
             len(self._ids),
             self._ids[-1],
             self._maxweight,
@@ -109,7 +111,6 @@ class CompactPostingsWriter(W3PostingsWriter):
             length_to_byte(self._minlength),
             length_to_byte(self._maxlength),
         )
-        infobytes = dumps(info, 2)
         length = len(infobytes) + len(data)
         self._postfile.write_int(-length if last else length)  # negative: the term's last block
         self._postfile.write(infobytes)
@@ -177,6 +178,18 @@ class CompactLeafMatcher(W3LeafMatcher):
         if self._data is None:
             self._read_data()
         return self._data
+
+    def _goto(self, position: int) -> None:
+        """Whoosh's ``_goto`` for the struct block info (see ``CompactPostingsWriter._write_framed``)."""
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        length = self._postfile.get_int(position)
+        self._lastblock = length < 0  # negative: the term's last block
+        self._nextoffset = position + _INT_SIZE + abs(length)
+        info = INFO.unpack(self._postfile.get(position + _INT_SIZE, INFO.size))
+        self._blocklength, self._maxid, self._maxweight, self._compression, low, high = info
+        self._minlength, self._maxlength = byte_to_length(low), byte_to_length(high)
+        self._dataoffset = position + _INT_SIZE + INFO.size
 
     def _read_data(self) -> None:
         size = self._nextoffset - self._dataoffset

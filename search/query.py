@@ -197,18 +197,23 @@ def _weigh_covered_syllables(
     return [(k, boost * tuning.covered if k in covered else boost) for k, boost in keys]
 
 
+def title_bonus_applies(parsed: ParsedQuery, tuning: Tuning) -> bool:
+    """A stretch needs two syllables: shorter queries skip loading the candidates' titles."""
+    return bool(tuning.title_phrase) and sum(len(_flat(run)) for run in parsed.runs) >= 2
+
+
 def title_bonus(parsed: ParsedQuery, title: str, tuning: Tuning) -> float:
     """Score multiplier for a title that holds a stretch of the query's syllables in order.
 
     1 + ``Tuning.title_phrase`` × (longest such stretch ÷ the query's syllables); applied to the
-    top candidates after ranking (a phrase query inside the ranking would stop Whoosh from
-    skipping blocks, for a signal only the first page needs).
+    top candidates after ranking (it needs each candidate's title, which only the first pages'
+    candidates are worth loading).
     """
+    if not title_bonus_applies(parsed, tuning):
+        return 1.0
     key = fold if parsed.folded else exact_key
     runs = [[key(u.text) for u in _flat(run)] for run in parsed.runs]
     total = sum(len(r) for r in runs)
-    if not tuning.title_phrase or total < 2:
-        return 1.0
     title_keys = [key(u.text) for u in _flat([u for u in units(title) if u.is_word])]
     longest = max(_longest_common_stretch(run, title_keys) for run in runs)
     return 1.0 + tuning.title_phrase * longest / total if longest >= 2 else 1.0

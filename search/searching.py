@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import re
 from collections import Counter, defaultdict
@@ -94,9 +95,11 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         wq = query.build(parsed, wide, _doc_freq(searcher), fallback=bool(tuning.fallback))
         found = matching.match(cols, wq, allowed)
     top = matching.top(cols, found, depth, sort)
-    ranked = _reranked(searcher, top, parsed, tuning) if sort == "relevance" else top
+    stored = functools.lru_cache(maxsize=None)(searcher.stored_fields)  # re-rank and page share them
+    rerank = sort == "relevance" and query.title_bonus_applies(parsed, tuning)
+    ranked = _reranked(stored, top, parsed, tuning) if rerank else top
     shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
-    hits_ = hits(searcher, wq, shown)
+    hits_ = hits(searcher, wq, shown, stored)
     return Results(
         query=req.q,
         total=len(found),
@@ -115,11 +118,11 @@ def similar(searcher, wq, n: int) -> list[Hit]:
     return hits(searcher, wq, matching.top(cols, matching.match(cols, wq, cols.live), n, "relevance"))
 
 
-def _reranked(searcher, top: list[tuple[int, float]], parsed, tuning: query.Tuning) -> list[tuple]:
+def _reranked(stored, top: list[tuple[int, float]], parsed, tuning: query.Tuning) -> list[tuple]:
     """(docnum, score), the first ``RERANK_DEPTH`` reordered with the title bonus (the same for every
     page, so paging stays consistent), the rest in BM25 order."""
     head = [
-        (d, score * query.title_bonus(parsed, searcher.stored_fields(d).get("title", ""), tuning))
+        (d, score * query.title_bonus(parsed, stored(d).get("title", ""), tuning))
         for d, score in top[:RERANK_DEPTH]
     ]
     head.sort(key=lambda pair: -pair[1])
@@ -147,12 +150,14 @@ def _facet_order(name: str):
     return lambda kv: kv[0] or ""
 
 
-def hits(searcher, wq, shown: list[tuple[int, float]]) -> list[Hit]:
-    """Hits with highlights, from (docnum, score) pairs (score 0 when sorted by date)."""
+def hits(searcher, wq, shown: list[tuple[int, float]], stored=None) -> list[Hit]:
+    """Hits with highlights, from (docnum, score) pairs (score 0 when sorted by date); ``stored``
+    reads a document's stored fields (``searcher.stored_fields`` unless given)."""
+    stored = stored or searcher.stored_fields
     fields = {query.TEXT, query.TEXT + FOLDED_SUFFIX}
     wanted = sorted((f, t) for f, t in matching.terms(wq) if f in fields)
     spans = highlight.load_spans(searcher.reader(), [d for d, _ in shown], wanted)
-    return [_hit(searcher.stored_fields(d), spans[d][query.TEXT], score) for d, score in shown]
+    return [_hit(stored(d), spans[d][query.TEXT], score) for d, score in shown]
 
 
 def _hit(stored: dict, spans: list, score: float) -> Hit:
