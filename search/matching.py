@@ -89,7 +89,7 @@ class Columns:
 
     def _rank(self, descending: bool) -> np.ndarray:
         """Position of each document in date order: undated last, ties by docnum."""
-        key = self.date.astype(np.float64) if not descending else -self.date.astype(np.float64)
+        key = ~self.date if descending else self.date  # uint64: ~ reverses the order exactly
         order = np.lexsort((np.arange(self.n), key, ~self.dated))
         rank = np.empty(self.n, dtype=np.int64)
         rank[order] = np.arange(self.n)
@@ -133,17 +133,14 @@ class Columns:
     def _score(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         field = self.searcher.schema[fieldname]
         btext = field.to_bytes(text)
-        parts = [(term_arrays(leaf, fieldname, btext), offset) for leaf, offset in self._leaves]
-        ids = np.concatenate([p[0] + offset for p, offset in parts]).astype(np.int64)
-        weights = np.concatenate([p[1] for p, _ in parts]).astype(np.float64)
+        ids, weights = term_arrays(self.searcher.reader(), fieldname, btext)
         if not field.scorable or not len(ids):
             return ids, weights
         w = self.searcher.weighting
         idf = self.searcher.idf(fieldname, btext)
         avgfl = self.searcher.avg_field_length(fieldname) or 1
         fl = self.lengths(fieldname)[ids]
-        scores = idf * (weights * (w.K1 + 1)) / (weights + w.K1 * ((1 - w.B) + w.B * fl / avgfl))
-        return ids, scores.astype(np.float64)
+        return ids, idf * (weights * (w.K1 + 1)) / (weights + w.K1 * ((1 - w.B) + w.B * fl / avgfl))
 
 
 def _leaf_lengths(leaf, fieldname: str) -> np.ndarray:
@@ -201,7 +198,7 @@ def top(cols: Columns, matches: Matches, depth: int, order: str) -> list[tuple[i
     if order == "relevance":
         key = -scores
     else:
-        key = (cols.newest_rank if order == "newest" else cols.oldest_rank)[docnums].astype(np.float64)
+        key = (cols.newest_rank if order == "newest" else cols.oldest_rank)[docnums]
     if len(docnums) > depth:
         cut = np.partition(key, depth - 1)[depth - 1]
         keep = key <= cut  # ties at the cut all stay, so the docnum order below decides among them
@@ -225,7 +222,7 @@ def terms(q: Q.Query) -> set[tuple[str, str]]:
         return {(q.fieldname, q.text)}
     if isinstance(q, Q.Phrase):
         return {(q.fieldname, w) for w in q.words}
-    if isinstance(q, (Q.AndNot,)):
+    if isinstance(q, Q.AndNot):
         return terms(q.a)
     if isinstance(q, Q.AndMaybe):
         return terms(q.a) | terms(q.b)

@@ -42,7 +42,7 @@ def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Ite
 
     At most a few chunks per worker are in flight, so memory stays bounded for any input size.
     """
-    workers = workers or os.cpu_count() or 1
+    workers = _workers(workers)
     if workers == 1:
         yield from map(document, articles)
         return
@@ -55,6 +55,11 @@ def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Ite
                 yield from in_flight.popleft().get()
         while in_flight:
             yield from in_flight.popleft().get()
+
+
+def _workers(asked: int | None) -> int:
+    """Worker processes to use: as asked, else one per core."""
+    return asked or os.cpu_count() or 1
 
 
 def _batches(items: Iterable, size: int) -> Iterator[tuple]:
@@ -258,7 +263,7 @@ class GenerationBuilder:
 
     def add_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
         """Add articles (segmented and written on every core); returns how many were added."""
-        workers = self.workers or os.cpu_count() or 1
+        workers = _workers(self.workers)
         if workers == 1:
             return _file_all(self._writer.add_document, articles, 1, progress)
         segments, added = write_segments(self.path, articles, workers, progress)
