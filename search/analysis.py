@@ -14,8 +14,10 @@ bonus and word-covered syllables at half weight (the chosen scheme) 0.964 / 0.96
   where pyvi also saw the word, which ranks "khoa học" above "khoa … học" apart;
 * a compound ("tp.hcm", "13/11/2023", "covid-19") is a token as typed, and its parts are tokens too;
 * the exact field keys tokens by ``text.exact_key`` (lowercase, canonical tone, final y→i), the
-  folded field by ``text.fold`` (no marks, đ→d), with the *same* character offsets, so a highlight found
-  through the folded field marks the accented original.
+  folded field by ``text.fold`` (no marks, đ→d), at the *same* positions, so a highlight found
+  through the folded field marks the accented original;
+* the postings keep positions, not character offsets: ``position_starts`` is stored once per
+  article and maps a position back to its syllable's characters.
 
 Title, summary and body are indexed as one ``text`` field (and its folded twin): title tokens weigh
 ``TITLE_BOOST`` and summary tokens ``SUMMARY_BOOST`` as term frequency, positions jump by
@@ -23,6 +25,7 @@ Title, summary and body are indexed as one ``text`` field (and its folded twin):
 worker processes); ``Analyzed`` carries them to the Whoosh tokenizer so pyvi never runs twice.
 """
 
+import re
 from collections.abc import Iterator, Mapping
 
 from whoosh.analysis import Token, Tokenizer
@@ -35,6 +38,8 @@ SEPARATOR = "\n"
 POSITION_GAP = 100  # positions between title, summary and body: phrases never cross parts
 TITLE_BOOST = 3.0  # index-time weights; try others with benchmarks/token_scheme.py --title-boost
 SUMMARY_BOOST = 1.5
+
+_ONE_RUN = re.compile(r"[^\W_]+")
 
 # (key, position, startchar, endchar)
 TokenTuple = tuple[str, int, int, int]
@@ -81,6 +86,17 @@ def _split_keep(text: str) -> list[str]:
     return pieces
 
 
+def is_syllable(key: str) -> bool:
+    """A key of one alphanumeric run: a syllable or a compound's part, one position of its own
+    (words such as "khoa_học" and compounds such as "tp.hcm" span several)."""
+    return _ONE_RUN.fullmatch(key) is not None
+
+
+def syllable_tokens(toks: list[TokenTuple]) -> list[TokenTuple]:
+    """The title fields serve ``title:`` and phrases, which are built from syllables alone."""
+    return [t for t in toks if is_syllable(t[0])]
+
+
 def folded(toks: list[TokenTuple]) -> list[TokenTuple]:
     """The same tokens keyed for accentless matching; offsets unchanged."""
     return [(fold(k), p, s, e) for k, p, s, e in toks]
@@ -104,7 +120,8 @@ def segment_article(article: Mapping) -> dict:
     """Everything pyvi has to do for one article: the expensive step, run in worker processes.
 
     Title, summary and body become one ``text`` token stream (offsets into ``joined``, a gap of
-    positions between parts so no phrase spans two of them); the title is also a stream alone.
+    positions between parts so no phrase spans two of them); the title is also a stream alone,
+    of syllables only.
     """
     texts = {f: nfc(article.get(f) or "") for f in TEXT_FIELDS}
     parts = {f: tokens(t) for f, t in texts.items()}
@@ -116,10 +133,29 @@ def segment_article(article: Mapping) -> dict:
     return {
         "texts": texts,
         "text": text,
+        "starts": position_starts(text),
         "text_f": folded(text),
-        "title": parts["title"],
-        "title_f": folded(parts["title"]),
+        "title": syllable_tokens(parts["title"]),
+        "title_f": folded(syllable_tokens(parts["title"])),
     }
+
+
+def position_starts(toks: list[TokenTuple]) -> list[int]:
+    """The start offset of each position's syllable, for every position up to the last.
+
+    The postings keep positions but no character offsets (``search.codec.CompactPositions``);
+    this one list per article, stored with it, turns a matched position back into characters.
+    Every token at a position starts where its syllable does (a word or a compound at its first
+    syllable), and the positions of the gap between parts repeat the last start.
+    """
+    at: dict[int, int] = {}
+    for _key, pos, start, _end in toks:
+        at.setdefault(pos, start)
+    starts, last = [], 0
+    for pos in range(max(at, default=-1) + 1):
+        last = at.get(pos, last)
+        starts.append(last)
+    return starts
 
 
 class Analyzed(str):

@@ -1,28 +1,36 @@
-"""Highlighting from stored character offsets: no re-tokenizing, no pyvi at query time.
+"""Highlighting from the positions in the postings: no re-tokenizing, no pyvi at query time.
 
-The spans of every matched term come from the postings (``TEXT(chars=True)``); exact and folded
-fields share offsets, so a match found without diacritics marks the accented original. Text is
-HTML-escaped here and nowhere else: ``<mark>`` is the only markup in the output.
+The postings hold each matched term's positions; the article's stored ``starts`` (see
+``search.analysis.position_starts``) say where each position's syllable begins, and the syllable
+runs to the end of its alphanumeric run. Exact and folded fields share positions, so a match found
+without diacritics marks the accented original. Text is HTML-escaped here and nowhere else:
+``<mark>`` is the only markup in the output.
 """
 
+import re
 from collections import defaultdict
 from html import escape
+
+from search.segment import JOINERS
 
 Span = tuple[int, int]
 SNIPPET_CHARS = 200
 LEAD_IN = 60
+_RUN = re.compile(r"[^\W_]+")  # a syllable, or one part of a compound such as "TP.HCM"
 
 
-def load_spans(reader, docnums: list[int], terms: list[tuple[str, str]]) -> dict[int, dict[str, list]]:
-    """docnum → field → [(start, end)] of the given (field, term) in each shown hit.
+def load_positions(reader, docnums: list[int], terms: list[tuple[str, bytes]]) -> dict[int, list]:
+    """docnum → [(position, syllables)] of the given (field, term) pairs in each shown hit.
 
-    Folded fields (``text_f``) share offsets with their exact twin and are filed under it.
+    A term spans as many syllables as its key has alphanumeric runs ("khoa_học": 2). Word and
+    compound tokens keep no positions in the compact format: their syllables are marked instead.
     """
-    out: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    out: dict[int, list] = defaultdict(list)
     wanted = sorted(set(docnums))
     for fieldname, term in terms:
         if (fieldname, term) not in reader:
             continue
+        syllables = len(_RUN.findall(term.decode() if isinstance(term, bytes) else term))
         matcher = reader.postings(fieldname, term)
         for docnum in wanted:
             if not matcher.is_active():
@@ -32,21 +40,34 @@ def load_spans(reader, docnums: list[int], terms: list[tuple[str, str]]) -> dict
                 if not matcher.is_active():
                     break
             if matcher.id() == docnum:
-                base = fieldname.removesuffix("_f")
-                spans = [(s, e) for _pos, s, e in matcher.value_as("characters")]
-                out[docnum][base].extend(spans)
+                out[docnum] += [(pos, syllables) for pos in matcher.value_as("positions")]
+    return out
+
+
+def spans(text: str, starts: list[int], matched: list[tuple[int, int]]) -> list[Span]:
+    """Character spans in ``text`` of matched (position, syllables)."""
+    out = []
+    for pos, syllables in matched:
+        last = pos + syllables - 1
+        if last < len(starts) and (run := _RUN.match(text, starts[last])):
+            out.append((starts[pos], run.end()))
     return out
 
 
 def merge(spans: list[Span], text: str) -> list[Span]:
-    """Union overlapping spans; join neighbours separated by one space ("Khoa học" as one mark)."""
+    """Union overlapping spans; join neighbours separated by one space ("Khoa học" as one mark) or
+    by a compound's joiner ("TP.HCM", "COVID-19")."""
     merged: list[list[int]] = []
     for start, end in sorted(spans):
-        if merged and (start <= merged[-1][1] or text[merged[-1][1] : start] == " "):
+        if merged and (start <= merged[-1][1] or _joins(text[merged[-1][1] : start])):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
     return [(s, e) for s, e in merged]
+
+
+def _joins(gap: str) -> bool:
+    return gap == " " or (len(gap) == 1 and JOINERS.fullmatch(gap) is not None)
 
 
 def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -> str:

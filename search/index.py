@@ -127,6 +127,8 @@ class Index:
     def get(self, article_id: str) -> dict | None:
         s = self.searcher()
         doc = s.document(id=article_id) if s else None
+        if doc:
+            doc.pop("starts", None)  # the index's own: where positions start, for highlighting
         if doc and doc.get("date"):
             doc["date"] = doc["date"].date()
         return doc

@@ -4,7 +4,7 @@ from whoosh.analysis import Analyzer
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import VietnameseTokenizer
-from search.codec import CompactCharacters
+from search.codec import CompactPositions
 
 FOLDED_SUFFIX = "_f"
 
@@ -27,19 +27,19 @@ class VietnameseText(TEXT):
         return super().index(value, **kwargs)
 
 
-def _text(folded: bool, chars: bool) -> TEXT:
-    # chars=True: postings keep character offsets, so highlighting never re-runs pyvi.
+def _text(folded: bool) -> TEXT:
+    # Positions for phrases and highlighting; no character offsets (see search.codec.CompactPositions).
     analyzer: Analyzer = VietnameseTokenizer(folded=folded)
-    field = VietnameseText(analyzer=analyzer, stored=False, chars=chars, phrase=True)
-    if chars:  # the same postings in a third fewer bytes, and no pickle per posting
-        field.format = CompactCharacters(field_boost=field.format.field_boost)
+    field = VietnameseText(analyzer=analyzer, stored=False, phrase=True)
+    field.format = CompactPositions(field_boost=field.format.field_boost)
     return field
 
 
 def build_schema() -> Schema:
     """One searchable ``text`` field (title, summary and body, title tokens weighted up) and its
-    folded twin, which share character offsets; the title alone for ``title:`` and the title
-    phrase bonus; the stored parts; date, year, month, category and source as columns.
+    folded twin, which share positions; the title alone for ``title:`` and the title phrase bonus;
+    the stored parts and where each position starts in them; date, year, month, category and
+    source as columns.
 
     One text field rather than three keeps each query term one posting list: a third of the
     matchers per query and of the postings to write.
@@ -50,10 +50,11 @@ def build_schema() -> Schema:
         title=STORED(),
         summary=STORED(),
         body=STORED(),
-        text=_text(False, chars=True),
-        text_f=_text(True, chars=True),
-        title_words=_text(False, chars=False),
-        title_words_f=_text(True, chars=False),
+        starts=STORED(),  # where each position's syllable starts in the text: search.analysis
+        text=_text(False),
+        text_f=_text(True),
+        title_words=_text(False),
+        title_words_f=_text(True),
         date=DATETIME(stored=True, sortable=True),
         undated=NUMERIC(bits=8, sortable=True),
         year=ID(sortable=True),

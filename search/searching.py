@@ -9,7 +9,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from search import highlight, matching, query
-from search.analysis import TEXT_FIELDS, field_bounds
+from search.analysis import TEXT_FIELDS, field_bounds, joined
+from search.codec import unpack_increasing
 from search.errors import QueryError
 from search.results import Hit, Results
 from search.schema import FOLDED_SUFFIX
@@ -156,12 +157,13 @@ def hits(searcher, wq, shown: list[tuple[int, float]], stored=None) -> list[Hit]
     stored = stored or searcher.stored_fields
     fields = {query.TEXT, query.TEXT + FOLDED_SUFFIX}
     wanted = sorted((f, t) for f, t in matching.terms(wq) if f in fields)
-    spans = highlight.load_spans(searcher.reader(), [d for d, _ in shown], wanted)
-    return [_hit(stored(d), spans[d][query.TEXT], score) for d, score in shown]
+    matched = highlight.load_positions(searcher.reader(), [d for d, _ in shown], wanted)
+    return [_hit(stored(d), matched[d], score) for d, score in shown]
 
 
-def _hit(stored: dict, spans: list, score: float) -> Hit:
+def _hit(stored: dict, matched: list, score: float) -> Hit:
     texts = {f: stored.get(f, "") for f in TEXT_FIELDS}
+    spans = highlight.spans(joined(texts), unpack_increasing(stored["starts"]), matched)
     parts = _split(spans, texts)
     if parts["body"]:
         snippet = highlight.snippet(texts["body"], parts["body"])

@@ -19,7 +19,7 @@ from pyvi.ViTokenizer import ViTokenizer
 
 # A compound: word characters joined by . / - , @ _ with no space around the joiner.
 _UNIT = re.compile(r"\w+(?:[./\-,@_:']\w+)*|[^\w\s]")
-_JOINERS = re.compile(r"[./\-,@_:']")
+JOINERS = re.compile(r"[./\-,@_:']")
 _PART = re.compile(r"[^\W_]+")
 MAX_UNITS = 1000  # pyvi's CRF runs per chunk of units, so a 10 MB body costs memory linearly
 
@@ -38,7 +38,7 @@ class Unit:
 
     @property
     def is_compound(self) -> bool:
-        return self.is_word and _JOINERS.search(self.text) is not None
+        return self.is_word and JOINERS.search(self.text) is not None
 
     def parts(self) -> list["Unit"]:
         """The alphanumeric runs inside a compound ("COVID-19" → "COVID", "19")."""

@@ -25,7 +25,7 @@ from whoosh.writing import SegmentWriter
 
 from search import generations
 from search.analysis import Analyzed, joined, segment_article, text_boosts
-from search.codec import CompactCodec
+from search.codec import CompactCodec, pack_increasing
 from search.errors import IndexCorruptError
 from search.schema import FOLDED_SUFFIX, Postings, build_schema
 from search.text import nfc
@@ -98,6 +98,7 @@ def document(article: Mapping) -> dict:
     texts = seg["texts"]
     doc.update(texts)
     whole, boosts = joined(texts), text_boosts(texts)
+    doc["starts"] = pack_increasing(seg["starts"])
     doc["text"] = _postings("text", Analyzed(whole, seg["text"], boosts))
     doc["text" + FOLDED_SUFFIX] = _postings("text" + FOLDED_SUFFIX, Analyzed(whole, seg["text_f"], boosts))
     doc["title_words"] = _postings("title_words", Analyzed(texts["title"], seg["title"]))

@@ -1,11 +1,14 @@
 """Tokens: syllables, words and compounds, with offsets that slice the stored text."""
 
+import re
 import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from search import highlight
 from search.analysis import compound_key, field_bounds, folded, joined, segment_article, tokens
+from search.codec import pack_increasing, unpack_increasing
 from search.text import fold
 
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
@@ -89,6 +92,18 @@ def test_article_text_offsets_slice_the_joined_parts_and_phrases_never_cross_the
         if last_part is not None and part != last_part:
             assert pos > last_pos + 1  # a gap: no phrase matches across title, summary and body
         last_part, last_pos = part, max(last_pos, pos)
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=text_strategy, summary=text_strategy, body=text_strategy)
+def test_every_tokens_characters_come_back_from_its_position_and_the_stored_starts(title, summary, body):
+    """What highlighting relies on: the postings keep positions only, the article keeps starts."""
+    seg = segment_article({"id": "x", "title": title, "summary": summary, "body": body})
+    whole = joined(seg["texts"])
+    starts = unpack_increasing(pack_increasing(seg["starts"]))
+    for key, pos, s, e in seg["text"]:
+        syllables = len(re.findall(r"[^\W_]+", key))
+        assert highlight.spans(whole, starts, [(pos, syllables)]) == [(s, e)], key
 
 
 @settings(max_examples=200, deadline=None)

@@ -94,14 +94,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(base, process, tmp / "gunicorn.log")
 
 
-def keep_asking(server: Server, stop: threading.Event, statuses: list[int]) -> None:
+def keep_asking(server: Server, stop: threading.Event, statuses: list[tuple[float, int]]) -> None:
+    """Search every 20 ms, noting when each request was sent and its status (-1: connection failed)."""
     while not stop.is_set():
+        sent = time.monotonic()
         try:
-            statuses.append(server.get("/api/search?q=khoa+hoc")[0])
+            statuses.append((sent, server.get("/api/search?q=khoa+hoc")[0]))
         except OSError as exc:
-            statuses.append(-1)
+            statuses.append((sent, -1))
             print("request failed:", exc)
         time.sleep(0.02)
+
+
+def assert_only_the_victims_request_was_lost(statuses: list[tuple[float, int]], struck_at: float) -> None:
+    """Requests sent after the worker was struck are all answered; before it, at most the one request
+    the victim already held (a sync worker serves one at a time) is lost with it."""
+    margin = 0.05  # the signal takes effect when the victim is next scheduled
+    after = [status for sent, status in statuses if sent > struck_at + margin]
+    before = [status for sent, status in statuses if sent <= struck_at + margin]
+    assert after and set(after) == {200}, after
+    assert sum(status != 200 for status in before) <= 1, before
 
 
 def test_request_flood_does_not_grow_worker_memory(server):
@@ -149,6 +161,7 @@ def test_killed_worker_is_replaced_while_the_other_answers(server):
     try:
         time.sleep(0.3)
         os.kill(victim, signal.SIGKILL)
+        struck_at = time.monotonic()
         wait_until(
             lambda: victim not in workers_of(master) and len(workers_of(master)) == 2, 30, "a new worker"
         )
@@ -156,7 +169,7 @@ def test_killed_worker_is_replaced_while_the_other_answers(server):
     finally:
         stop.set()
         asker.join()
-    assert statuses and set(statuses) == {200}
+    assert_only_the_victims_request_was_lost(statuses, struck_at)
     new = (workers_of(master) - old).pop()
     assert server.get("/healthz")[0] == 200
     assert server.process.poll() is None and new != victim
@@ -171,6 +184,7 @@ def test_stuck_worker_is_replaced_after_the_timeout(server):
     started = time.monotonic()
     try:
         os.kill(victim, signal.SIGSTOP)  # stuck: no heartbeat, no requests taken
+        struck_at = time.monotonic()
         wait_until(
             lambda: victim not in workers_of(master) and len(workers_of(master)) == 2,
             6 * TEST_TIMEOUT + 10,
@@ -185,7 +199,7 @@ def test_stuck_worker_is_replaced_after_the_timeout(server):
             os.kill(victim, signal.SIGCONT)
     print(f"\nstuck worker replaced after {replaced_after:.1f} s (timeout {TEST_TIMEOUT} s)")
     assert replaced_after >= TEST_TIMEOUT
-    assert statuses and set(statuses) == {200}, statuses
+    assert_only_the_victims_request_was_lost(statuses, struck_at)
     assert "WORKER TIMEOUT" in server.log.read_text()
 
 
