@@ -17,10 +17,12 @@ integers instead of a pickle, and only for the syllables that phrases and highli
 """
 
 import itertools
+import operator
 import struct
 import zlib
 from array import array
 from collections import defaultdict
+from collections.abc import Iterator
 
 import numpy as np
 from whoosh import formats
@@ -39,7 +41,7 @@ from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from search.analysis import is_syllable
+from search.analysis import Analyzed, is_syllable
 
 HEADER = struct.Struct("<I3s")
 INFO = struct.Struct("<IIdBBB")  # postings, last id, max weight, compression, min/max length bytes
@@ -108,6 +110,21 @@ def _encode_values(values: list[bytes], count: int, level: int) -> tuple[bytes, 
 
 class CompactPostingsWriter(W3PostingsWriter):
     """W3PostingsWriter whose blocks hold the compact layout instead of a compressed pickle."""
+
+    def add_postings(self, ids: list[int], weights: list[float], values: list[bytes], lengths: list[int]):
+        """A term's postings a block at a time: what ``add_posting`` does for one, without a call
+        and its type checks per posting."""
+        for i in range(0, len(ids), self._blocklimit):
+            if self._ids:  # a term starts with an empty block and fills whole ones
+                self._write_block()
+            chunk = slice(i, i + self._blocklimit)
+            self._ids.extend(ids[chunk])
+            self._weights.extend(weights[chunk])
+            self._values.extend(v for v in values[chunk] if v)
+            self._maxweight = max(self._maxweight, *weights[chunk])
+            if known := [n for n in lengths[chunk] if n]:
+                self._minlength = min(known) if self._minlength is None else min(self._minlength, *known)
+                self._maxlength = max(self._maxlength, *known)
 
     def _write_block(self, last: bool = False) -> None:
         if not self._blockcount:
@@ -239,9 +256,22 @@ class CompactLeafMatcher(W3LeafMatcher):
 
 class CompactFieldWriter(W3FieldWriter):
     def add_postings(self, schema, lengths, items):
-        """Whoosh's loop, with each field's document lengths read once instead of once a posting
-        (the column lookups were a fifth of writing a segment)."""
-        return super().add_postings(schema, lengths and _LengthsOnce(lengths), items)
+        """Whoosh's loop over sorted (field, term, docnum, weight, value) postings, handing each
+        term's postings over at once, with each field's document lengths read in one pass (per
+        posting calls and column lookups were most of writing a segment). No field here has a
+        spelling graph, the one thing Whoosh's loop does besides."""
+        lengths = _LengthsOnce(lengths) if lengths else None
+        for fieldname, in_field in itertools.groupby(items, key=operator.itemgetter(0)):
+            self.start_field(fieldname, schema[fieldname])
+            for btext, postings in itertools.groupby(in_field, key=operator.itemgetter(1)):
+                _f, _t, ids, weights, values = zip(*postings, strict=True)
+                if ids[0] < 0:
+                    raise ValueError(f"field {fieldname!r} has a spelling graph: CompactCodec writes none")
+                self.start_term(btext)
+                sizes = [lengths.doc_field_length(d, fieldname) for d in ids] if lengths else [0] * len(ids)
+                self._postwriter.add_postings(list(ids), list(weights), list(values), sizes)
+                self.finish_term()
+            self.finish_field()
 
 
 class _LengthsOnce:
@@ -413,10 +443,9 @@ class CompactPositions(formats.Positions):
 
     def word_values(self, value, analyzer, **kwargs):
         positions, weights = defaultdict(list), defaultdict(float)
-        kwargs["positions"] = kwargs["boosts"] = True
-        for t in formats.tokens(value, analyzer, kwargs):
-            positions[t.text].append(t.pos)
-            weights[t.text] += t.boost
+        for key, pos, boost in _keyed(value, analyzer, kwargs):
+            positions[key].append(pos)
+            weights[key] += boost
         for key, poslist in positions.items():
             kept = poslist if is_syllable(key) else []
             yield key, len(poslist), weights[key] * self.field_boost, self.encode(kept)
@@ -430,6 +459,15 @@ class CompactPositions(formats.Positions):
     def decode_frequency(self, value: bytes) -> int:
         """Positions kept (none for a word or compound token; its weight counts its occurrences)."""
         return (len(value) - 1) // UINTS[value[:1]].itemsize
+
+
+def _keyed(value, analyzer, kwargs) -> Iterator[tuple[str, int, float]]:
+    """(key, position, boost) of each token; tokens an indexing worker already made are replayed
+    without Whoosh's Token objects (a tenth of the workers' time went into them)."""
+    if isinstance(value, Analyzed):
+        return ((key, pos, value.boost(start)) for key, pos, start, _end in value.tokens)
+    kwargs = {**kwargs, "positions": True, "boosts": True}
+    return ((t.text, t.pos, t.boost) for t in formats.tokens(value, analyzer, kwargs))
 
 
 def pack_increasing(numbers: list[int]) -> bytes:
