@@ -114,8 +114,12 @@ def worker_rss_mb(server: subprocess.Popen) -> list[dict[str, float]]:
 
 
 def _rss(pid: str) -> dict[str, float]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    kb = {k: int(re.search(rf"{k}:\s+(\d+)", status).group(1)) for k in ("VmRSS", "RssAnon", "RssFile")}
+    """VmRSS, RssAnon, RssFile and Pss (shared pages divided among the processes that map them)."""
+    text = Path(f"/proc/{pid}/status").read_text() + Path(f"/proc/{pid}/smaps_rollup").read_text()
+    kb = {
+        k: int(re.search(rf"^{k}:\s+(\d+)", text, re.M).group(1))
+        for k in ("VmRSS", "RssAnon", "RssFile", "Pss")
+    }
     return {k: v / 1024 for k, v in kb.items()}
 
 
@@ -179,8 +183,11 @@ def render(results: list[dict], rss: list[float], seconds: int, n_queries: int, 
         "|---|---|---|---|---|---|---|",
         *map(_row, results),
         "",
-        "Worker memory after the run, per worker: RSS (private heap + mapped files such as the index): "
-        + ", ".join(f"{m['VmRSS']:.0f} MB ({m['RssAnon']:.0f} + {m['RssFile']:.0f})" for m in rss)
+        "Worker memory after the run, per worker: RSS (private heap + mapped files such as the index; "
+        "PSS: shared pages divided among the processes mapping them): "
+        + ", ".join(
+            f"{m['VmRSS']:.0f} MB ({m['RssAnon']:.0f} + {m['RssFile']:.0f}; PSS {m['Pss']:.0f})" for m in rss
+        )
         + f"; target RSS ≤ 300 MB: {'met' if max(m['VmRSS'] for m in rss) <= 300 else 'NOT met'}.",
     ]
     at32 = [r for r in results if r["clients"] == 32 and r["cache"]]

@@ -25,12 +25,11 @@ Title, summary and body are indexed as one ``text`` field (and its folded twin):
 worker processes); ``Analyzed`` carries them to the Whoosh tokenizer so pyvi never runs twice.
 """
 
-import re
 from collections.abc import Iterator, Mapping
 
 from whoosh.analysis import Token, Tokenizer
 
-from search.segment import Unit, segment
+from search.segment import JOINERS, Unit, segment
 from search.text import exact_key, fold, nfc
 
 TEXT_FIELDS = ("title", "summary", "body")
@@ -38,8 +37,6 @@ SEPARATOR = "\n"
 POSITION_GAP = 100  # positions between title, summary and body: phrases never cross parts
 TITLE_BOOST = 3.0  # index-time weights; try others with benchmarks/token_scheme.py --title-boost
 SUMMARY_BOOST = 1.5
-
-_ONE_RUN = re.compile(r"[^\W_]+")
 
 # (key, position, startchar, endchar)
 TokenTuple = tuple[str, int, int, int]
@@ -87,9 +84,14 @@ def _split_keep(text: str) -> list[str]:
 
 
 def is_syllable(key: str) -> bool:
-    """A key of one alphanumeric run: a syllable or a compound's part, one position of its own
-    (words such as "khoa_học" and compounds such as "tp.hcm" span several)."""
-    return _ONE_RUN.fullmatch(key) is not None
+    """A syllable's or a compound part's key: one position of its own. Words ("khoa_học") join
+    syllables with "_" and compounds ("tp.hcm") keep their joiners; keying adds no joiner."""
+    return JOINERS.search(key) is None
+
+
+def key_syllables(key: str) -> int:
+    """How many positions a token spans, from its key (see ``is_syllable``)."""
+    return sum(1 for piece in JOINERS.split(key) if piece)
 
 
 def syllable_tokens(toks: list[TokenTuple]) -> list[TokenTuple]:

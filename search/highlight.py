@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from html import escape
 
+from search.analysis import key_syllables
 from search.segment import JOINERS
 
 Span = tuple[int, int]
@@ -22,15 +23,15 @@ _RUN = re.compile(r"[^\W_]+")  # a syllable, or one part of a compound such as "
 def load_positions(reader, docnums: list[int], terms: list[tuple[str, bytes]]) -> dict[int, list]:
     """docnum → [(position, syllables)] of the given (field, term) pairs in each shown hit.
 
-    A term spans as many syllables as its key has alphanumeric runs ("khoa_học": 2). Word and
-    compound tokens keep no positions in the compact format: their syllables are marked instead.
+    A term spans ``key_syllables`` positions ("khoa_học": 2). Word and compound tokens keep no
+    positions in the compact format: their syllables are marked instead.
     """
     out: dict[int, list] = defaultdict(list)
     wanted = sorted(set(docnums))
     for fieldname, term in terms:
         if (fieldname, term) not in reader:
             continue
-        syllables = len(_RUN.findall(term.decode() if isinstance(term, bytes) else term))
+        syllables = key_syllables(term.decode() if isinstance(term, bytes) else term)
         matcher = reader.postings(fieldname, term)
         for docnum in wanted:
             if not matcher.is_active():

@@ -9,13 +9,21 @@ numbers by construction.
 Units are richer than pyvi's own: "TP.HCM", "13/11/2023", "COVID-19", "3,2" and
 "thuathienhue.gov.vn" stay one unit (a *compound*), so they are searchable as typed; their parts
 are indexed too (see ``search.analysis``).
+
+pyvi's model and word lists are read from the pyvi package's files without importing
+``pyvi.ViTokenizer``: that module unpickles the model through sklearn-crfsuite, which imports
+scikit-learn and SciPy — 2 s at every start of a command and about 60 MB in every process, for a
+model that python-crfsuite (what sklearn-crfsuite runs underneath) tags with alone.
 """
 
+import importlib.resources
+import io
+import pickle
 import re
 import string
 from dataclasses import dataclass
 
-from pyvi.ViTokenizer import ViTokenizer
+import pycrfsuite
 
 # A compound: word characters joined by . / - , @ _ with no space around the joiner.
 _UNIT = re.compile(r"\w+(?:[./\-,@_:']\w+)*|[^\w\s]")
@@ -62,10 +70,52 @@ def segment(text: str) -> list[list[Unit]]:
     return [w for w in words if w[0].is_word]
 
 
+class _Stub:
+    """Stands in for every class in pyvi's pickled model (sklearn-crfsuite's CRF and its file
+    resource, numpy scalars): only their state is read, so none of their packages is imported."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state) -> None:
+        if isinstance(state, dict):
+            self.__dict__.update(state)
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    _REAL = {("_codecs", "encode"), ("copyreg", "_reconstructor"), ("builtins", "object")}
+
+    def find_class(self, module: str, name: str):
+        return super().find_class(module, name) if (module, name) in self._REAL else _Stub
+
+
+def _model_file() -> bytes:
+    """pyvi's CRF model: the pickled estimator carries the crfsuite model file's bytes."""
+    pickled = (_PYVI_MODELS / "pyvi3.pkl").read_bytes()
+    crf = _ModelUnpickler(io.BytesIO(pickled)).load()
+    return crf.modelfile.__dict__["__FILE_RESOURCE_DATA__"]
+
+
+def _load_ngrams() -> tuple[frozenset[str], frozenset[str]]:
+    """pyvi's known two- and three-syllable words (``ViTokenizer.bi_grams``, ``tri_grams``)."""
+    lines = (_PYVI_MODELS / "words.txt").read_text(encoding="utf-8").split("\n")
+    return (
+        frozenset(w for w in lines if len(w.split(" ")) == 2),
+        frozenset(w for w in lines if len(w.split(" ")) == 3),
+    )
+
+
+_PYVI_MODELS = importlib.resources.files("pyvi") / "models"
+_MODEL_FILE = _model_file()  # crfsuite tags from these bytes in place: they live as long as the tagger
+_TAGGER = pycrfsuite.Tagger()  # loaded at import: a preloading server loads it once, before forking
+_TAGGER.open_inmemory(_MODEL_FILE)
+_BI_GRAMS, _TRI_GRAMS = _load_ngrams()
+
+
 def _labels(chunk: list[Unit]) -> list[str]:
     if not chunk:
         return []
-    return list(ViTokenizer.model.predict([features([u.text for u in chunk])])[0])
+    return _TAGGER.tag(features([u.text for u in chunk]))
 
 
 def features(sent: list[str]) -> list[dict]:
@@ -75,7 +125,7 @@ def features(sent: list[str]) -> list[dict]:
     (five times) and builds each dict through ``update`` calls; this was a quarter of indexing
     time. The dicts are equal to pyvi's (``tests/test_analysis.py`` checks), so the labels are too.
     """
-    bi, tri = ViTokenizer.bi_grams, ViTokenizer.tri_grams
+    bi, tri = _BI_GRAMS, _TRI_GRAMS
     lower = [w.lower() for w in sent]
     title = [w.istitle() for w in sent]
     upper = [w.isupper() for w in sent]
