@@ -26,6 +26,7 @@ MAX_PAGE = 1000
 # and 50 (MRR@10 0.999 both ways).
 RERANK_DEPTH = 30
 LEAD_CHARS = 400  # the lead of an article without a summary: about its first two sentences
+BONUS_CHARS = 1000  # a title or summary is read this far for the bonus (news ones are far shorter)
 MAX_DEPTH = 10_000  # page * per_page: deeper pages cost memory for nothing a reader uses
 FACETS = {"years": "year", "months": "month", "categories": "category"}
 
@@ -129,16 +130,21 @@ def _reranked(stored, top: list[tuple[int, float]], parsed, tuning: query.Tuning
     """(docnum, score), the first ``RERANK_DEPTH`` reordered with the title and lead phrase bonus
     (the same for every page, so paging stays consistent), the rest in BM25 order."""
     head = [
-        (d, score * query.phrase_bonus(parsed, stored(d).get("title", ""), _lead(stored(d)), tuning))
+        (d, score * query.phrase_bonus(parsed, _title(stored(d)), _lead(stored(d)), tuning))
         for d, score in top[:RERANK_DEPTH]
     ]
     head.sort(key=lambda pair: -pair[1])
     return head + top[RERANK_DEPTH:]
 
 
+def _title(doc: dict) -> str:
+    return (doc.get("title") or "")[:BONUS_CHARS]
+
+
 def _lead(doc: dict) -> str:
-    """The summary, or the start of the body when an article has none."""
-    return doc.get("summary") or (doc.get("body") or "")[:LEAD_CHARS]
+    """The summary, or the start of the body when an article has none (a hostile 10 MB summary
+    costs no more than a real one)."""
+    return (doc.get("summary") or "")[:BONUS_CHARS] or (doc.get("body") or "")[:LEAD_CHARS]
 
 
 def _doc_freq(searcher) -> query.DocFreq:
