@@ -427,6 +427,73 @@ def _leaf_arrays(reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.nd
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
+def term_positions(reader, fieldname: str, text: bytes, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(docnum, position) of every occurrence of a term in the given documents (ascending docnums).
+
+    A phrase check reads positions only for its candidates: compact blocks whose last id is below
+    the next candidate are passed over unread, and a block's values are decoded once for all the
+    candidates it holds. Docnums are the reader's own, as for ``term_arrays``.
+    """
+    if reader.is_atomic():
+        return _leaf_positions(reader, fieldname, text, docnums)
+    docs, positions = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for leaf, base in reader.leaf_readers():
+        inside = docnums[(docnums >= base) & (docnums < base + leaf.doc_count_all())]
+        if len(inside):
+            leaf_docs, leaf_positions = _leaf_positions(leaf, fieldname, text, inside - base)
+            docs.append(leaf_docs + base)
+            positions.append(leaf_positions)
+    return np.concatenate(docs), np.concatenate(positions)
+
+
+def _leaf_positions(reader, fieldname: str, text: bytes, docnums: np.ndarray) -> tuple[np.ndarray, ...]:
+    docs: list[int] = []
+    positions: list[np.ndarray] = []
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+        matcher.reset()
+    if not isinstance(matcher, CompactLeafMatcher):
+        for docnum in docnums.tolist():
+            if matcher.is_active() and matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                found = matcher.value_as("positions")
+                docs += [docnum] * len(found)
+                positions.append(np.array(found, dtype=np.int64))
+    else:
+        _compact_positions(matcher, docnums, docs, positions)
+    if not positions:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.array(docs, dtype=np.int64), np.concatenate(positions)
+
+
+def _compact_positions(matcher, docnums: np.ndarray, docs: list[int], positions: list[np.ndarray]) -> None:
+    matcher.reset()
+    i = 0
+    while not matcher._atend and i < len(docnums):
+        j = int(np.searchsorted(docnums, matcher._maxid, side="right"))
+        if j > i:
+            block = matcher._block()
+            ids = block.ids()
+            wanted = docnums[i:j]
+            at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+            held = at[ids[at] == wanted]
+            if len(held):
+                values = block.values()
+                for k in held.tolist():
+                    if not values[k]:
+                        continue
+                    found = increasing_array(values[k])
+                    docs += [int(ids[k])] * len(found)
+                    positions.append(found)
+            i = j
+        matcher._next_block()
+
+
 # --- posting values ------------------------------------------------------------------------------
 
 
@@ -478,4 +545,9 @@ def pack_increasing(numbers: list[int]) -> bytes:
 
 
 def unpack_increasing(value: bytes) -> list[int]:
-    return list(itertools.accumulate(np.frombuffer(value, UINTS[value[:1]], offset=1).tolist()))
+    return increasing_array(value).tolist()
+
+
+def increasing_array(value: bytes) -> np.ndarray:
+    """``pack_increasing``'s numbers as an array: a 5 MB article's million starts in milliseconds."""
+    return np.cumsum(np.frombuffer(value, UINTS[value[:1]], offset=1), dtype=np.int64)

@@ -1,57 +1,41 @@
 """Highlighting from the positions in the postings: no re-tokenizing, no pyvi at query time.
 
-The postings hold each matched term's positions; the article's stored ``starts`` (see
-``search.analysis.position_starts``) say where each position's syllable begins, and the syllable
-runs to the end of its alphanumeric run. Exact and folded fields share positions, so a match found
-without diacritics marks the accented original. Text is HTML-escaped here and nowhere else:
-``<mark>`` is the only markup in the output.
+``search.matching.marked`` finds where each query word stands, as it matched (its syllables
+adjacent and in order, so "gia vang" marks "giá vàng", never the "gia" of "chuyên gia"); the
+article's stored ``starts`` (see ``search.analysis.position_starts``) say where each position's
+syllable begins, and the syllable runs to the end of its alphanumeric run. Exact and folded
+fields share positions, so a match found without diacritics marks the accented original. Text is
+HTML-escaped here and nowhere else: ``<mark>`` is the only markup in the output.
 """
 
-import re
-from collections import defaultdict
+from collections import Counter
+from collections.abc import Sequence
 from html import escape
 
-from search.analysis import key_syllables
-from search.segment import JOINERS
+from search.segment import JOINERS, PART
 
 Span = tuple[int, int]
 SNIPPET_CHARS = 200
 LEAD_IN = 60
-_RUN = re.compile(r"[^\W_]+")  # a syllable, or one part of a compound such as "TP.HCM"
+MAX_MARKS = 2_000  # matches marked per article: a 5 MB body's thousands of matches cost no more
 
 
-def load_positions(reader, docnums: list[int], terms: list[tuple[str, bytes]]) -> dict[int, list]:
-    """docnum → [(position, syllables)] of the given (field, term) pairs in each shown hit.
-
-    A term spans ``key_syllables`` positions ("khoa_học": 2). Word and compound tokens keep no
-    positions in the compact format: their syllables are marked instead.
-    """
-    out: dict[int, list] = defaultdict(list)
-    wanted = sorted(set(docnums))
-    for fieldname, term in terms:
-        if (fieldname, term) not in reader:
-            continue
-        syllables = key_syllables(term.decode() if isinstance(term, bytes) else term)
-        matcher = reader.postings(fieldname, term)
-        for docnum in wanted:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                out[docnum] += [(pos, syllables) for pos in matcher.value_as("positions")]
+def spans(text: str, starts: Sequence[int], matched: list[tuple[int, int]]) -> list[Span]:
+    """Character spans in ``text`` of matched (position, syllables), the first ``MAX_MARKS``."""
+    out = []
+    for pos, syllables in sorted(matched)[:MAX_MARKS]:
+        last = pos + syllables - 1
+        if last < len(starts) and (run := PART.match(text, int(starts[last]))):
+            out.append((int(starts[pos]), run.end()))
     return out
 
 
-def spans(text: str, starts: list[int], matched: list[tuple[int, int]]) -> list[Span]:
-    """Character spans in ``text`` of matched (position, syllables)."""
+def syllables_at(text: str, starts: Sequence[int], pos: int, count: int) -> list[str]:
+    """The syllables of the text at positions pos … pos + count - 1, as written there."""
     out = []
-    for pos, syllables in matched:
-        last = pos + syllables - 1
-        if last < len(starts) and (run := _RUN.match(text, starts[last])):
-            out.append((starts[pos], run.end()))
+    for p in range(pos, pos + count):
+        run = PART.match(text, int(starts[p])) if p < len(starts) else None
+        out.append(run.group() if run else "")
     return out
 
 
@@ -100,13 +84,24 @@ def snippet(text: str, spans: list[Span], width: int = SNIPPET_CHARS) -> str:
 
 def _best_window(text: str, spans: list[Span], width: int) -> int:
     """Start of the match that begins the best window: most distinct matched syllables, then most
-    matches (a window with "khoa học" beats one with "học" three times)."""
-    best, best_score = spans[0][0], (0, 0)
+    matches (a window with "khoa học" beats one with "học" three times). One pass of a sliding
+    window over the sorted, disjoint spans: linear in the number of matches."""
+    words = [text[a:b].lower().split() for a, b in spans]
+    inside: Counter = Counter()
+    best, best_score, end = spans[0][0], (0, 0), 0
     for i, (s, _e) in enumerate(spans):
-        inside = [(a, b) for a, b in spans[i:] if b <= s + width - LEAD_IN]
-        score = (len({w for a, b in inside for w in text[a:b].lower().split()}), len(inside))
+        end = max(end, i)  # an empty window stays empty: nothing to take out
+        while end < len(spans) and spans[end][1] <= s + width - LEAD_IN:
+            inside.update(words[end])
+            end += 1
+        score = (len(inside), end - i)
         if score > best_score:
             best, best_score = s, score
+        if end > i:
+            inside.subtract(words[i])
+            for w in words[i]:
+                if inside.get(w, 0) <= 0:
+                    inside.pop(w, None)
     return best
 
 

@@ -6,9 +6,13 @@ query term's postings are read once as arrays (``search.codec.term_arrays``) and
 filtered, counted and ordered with array operations. Whoosh still owns the index: the postings
 (and the positions a phrase check reads), the statistics (idf, field lengths), stored fields.
 
-The query trees are the ones ``search.query.build`` makes: Term, Or, And, AndMaybe, AndNot, Phrase,
-Every and NullQuery. Scores are what Whoosh computes for the same tree (sum of BM25F term scores,
-times boosts; a phrase scores as the sum of its words), so rankings do not change.
+Matching and scoring are separate. What a query requires (``search.query.Plan``: needs, each a
+run of syllables at consecutive positions) is evaluated by ``select``: a need's holders are the
+intersection of its syllables' posting arrays, confirmed by its word or compound token where one
+exists and by positions (``search.codec.term_positions``) for the rest. Scores come from the
+query's scoring tree of Term leaves under Or / And / AndMaybe / AndNot / Every / NullQuery, what
+Whoosh computes for the same tree (sum of BM25F term scores, times boosts); any other query type
+raises rather than being evaluated wrongly.
 """
 
 import datetime as dt
@@ -16,14 +20,15 @@ import functools
 import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import query as Q
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
 
-from search.codec import term_arrays
+from search.codec import term_arrays, term_positions
+from search.query import Need, Plan
 
 TERM_CACHE_BYTES = 48 * 2**20  # scored posting arrays kept per searcher (hot terms repeat across queries)
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -220,8 +225,6 @@ def terms(q: Q.Query) -> set[tuple[str, str]]:
     """(field, text) of every term the query can match on (not those it excludes)."""
     if isinstance(q, Q.Term):
         return {(q.fieldname, q.text)}
-    if isinstance(q, Q.Phrase):
-        return {(q.fieldname, w) for w in q.words}
     if isinstance(q, Q.AndNot):
         return terms(q.a)
     if isinstance(q, Q.AndMaybe):
@@ -231,72 +234,184 @@ def terms(q: Q.Query) -> set[tuple[str, str]]:
     return set()
 
 
+# --- what a query requires ------------------------------------------------------------------------
+
+NEED_CACHE_BYTES = 16 * 2**20  # holders of multi-syllable needs kept per generation ("hà nội" repeats)
+_NEEDS: "weakref.WeakKeyDictionary[Columns, OrderedDict]" = weakref.WeakKeyDictionary()
+_NEEDS_LOCK = threading.Lock()
+
+
+@dataclass
+class Selection:
+    """The articles a query matches, and what they were required to hold.
+
+    ``dropped``: needs left out because no allowed article held them all (``relaxed``).
+    """
+
+    docnums: np.ndarray
+    required: list[Need] = field(default_factory=list)
+    dropped: list[Need] = field(default_factory=list)
+
+    @property
+    def relaxed(self) -> bool:
+        return bool(self.dropped)
+
+
+def select(cols: Columns, plan: Plan, mask: np.ndarray) -> Selection:
+    """Allowed articles holding every need of some group and no excluded need.
+
+    When none does, relax like Meilisearch's "frequency" strategy: leave out, in every group, the
+    need that narrows least (one no allowed article holds first, then the one most articles hold),
+    until something matches or each group is down to one need it cannot lose. Phrases and
+    ``title:`` clauses are never left out.
+    """
+    allowed = mask.copy()
+    for need in plan.excluded:
+        allowed[need_docs(cols, need)] = False
+    if not plan.groups:
+        return Selection(np.flatnonzero(allowed))
+    groups = [list(g) for g in plan.groups]
+    dropped: list[Need] = []
+    while True:
+        present = np.zeros(cols.n, dtype=bool)
+        for group in groups:
+            present |= _holding_all(cols, group, allowed)
+        if present.any():
+            break
+        losing = [_least_narrowing(cols, g, allowed) for g in groups]
+        if not any(losing):
+            break
+        for group, need in zip(groups, losing, strict=True):
+            if need is not None:
+                group.remove(need)
+                dropped.append(need)
+    required = list(dict.fromkeys(n for g in groups for n in g))
+    return Selection(np.flatnonzero(present), required, list(dict.fromkeys(dropped)))
+
+
+def _holding_all(cols: Columns, needs: list[Need], allowed: np.ndarray) -> np.ndarray:
+    present = allowed.copy()
+    for need in sorted(needs, key=lambda n: len(need_docs(cols, n))):
+        held = np.zeros(cols.n, dtype=bool)
+        held[need_docs(cols, need)] = True
+        present &= held
+        if not present.any():
+            break
+    return present
+
+
+def _least_narrowing(cols: Columns, group: list[Need], allowed: np.ndarray) -> Need | None:
+    droppable = [n for n in group if n.droppable]
+    if len(group) < 2 or not droppable:
+        return None
+
+    def narrowing(need: Need) -> tuple[bool, int]:
+        held = int(allowed[need_docs(cols, need)].sum())
+        return held > 0, -held
+
+    return min(droppable, key=narrowing)
+
+
+def scored(cols: Columns, q: Q.Query | None, docnums: np.ndarray) -> Matches:
+    """The selected articles with their scores under the query's scoring tree (0 without one)."""
+    if q is None or not len(docnums):
+        return Matches(docnums, np.zeros(len(docnums)))
+    _present, acc = _dense(cols, _eval(cols, q))
+    return Matches(docnums, acc[docnums])
+
+
+def need_docs(cols: Columns, need: Need) -> np.ndarray:
+    """Docnums (ascending, deleted ones included) holding the need's syllables in order."""
+    if len(need.terms) == 1:
+        return cols.term(*need.terms[0])[0]
+    with _NEEDS_LOCK:
+        cache = _NEEDS.setdefault(cols, OrderedDict())
+        if need in cache:
+            cache.move_to_end(need)
+            return cache[need]
+    found = _sequence_holders(cols, need)
+    with _NEEDS_LOCK:
+        cache[need] = found
+        while sum(a.nbytes for a in cache.values()) > NEED_CACHE_BYTES and len(cache) > 1:
+            cache.popitem(last=False)
+    return found
+
+
+def _sequence_holders(cols: Columns, need: Need) -> np.ndarray:
+    """Holders of every syllable; those with the need's token hold the sequence (pyvi joined the
+    syllables there), the others are confirmed by their positions."""
+    candidates = functools.reduce(np.intersect1d, [cols.term(*t)[0] for t in need.terms])
+    sure = np.empty(0, np.int64)
+    if need.token is not None and len(candidates):
+        sure = np.intersect1d(candidates, cols.term(*need.token)[0], assume_unique=True)
+        candidates = np.setdiff1d(candidates, sure, assume_unique=True)
+    candidates = candidates[cols.live[candidates]]
+    docs, _starts = sequence_starts(cols.searcher.reader(), need.terms, candidates)
+    return np.union1d(sure, docs)
+
+
+def sequence_starts(reader, terms: tuple, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(docnum, first position) of every place where the terms stand at consecutive positions,
+    among the given documents (ascending)."""
+    keys = None
+    for shift, (fieldname, text) in enumerate(terms):
+        if not len(docnums):
+            break
+        docs, positions = term_positions(reader, fieldname, reader.schema[fieldname].to_bytes(text), docnums)
+        keep = positions >= shift
+        found = np.unique((docs[keep] << 32) | (positions[keep] - shift))
+        keys = found if keys is None else np.intersect1d(keys, found, assume_unique=True)
+        docnums = np.unique(keys >> 32)
+    if keys is None or not len(docnums):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return keys >> 32, keys & 0xFFFFFFFF
+
+
+def marked(reader, needs: list[Need], docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """docnum → [(first position, syllables)] where each need stands in the given documents."""
+    out: dict[int, list[tuple[int, int]]] = {d: [] for d in docnums}
+    wanted = np.unique(np.array(docnums, dtype=np.int64))
+    for need in needs:
+        docs, starts = sequence_starts(reader, need.terms, wanted)
+        for d, p in zip(docs.tolist(), starts.tolist(), strict=True):
+            out[d].append((p, len(need.terms)))
+    return out
+
+
 # --- evaluation: a node is sparse (docnums, scores) or dense (present, scores over all docs) ------
 
 
 def _eval(cols: Columns, q: Q.Query):
-    if isinstance(q, Q.Term):
+    if isinstance(q, Q.Or) and q.minmatch:
+        raise TypeError("no array evaluation for Or queries with minmatch")
+    if type(q) is Q.Term:
         ids, scores = cols.term(q.fieldname, q.text)
         return ids, scores * q.boost
-    if isinstance(q, Q.Phrase):
-        return _phrase(cols, q)
-    if isinstance(q, Q.AndMaybe):
+    if type(q) is Q.AndMaybe:
         present, acc = _dense(cols, _eval(cols, q.a))
         _add(present, acc, _eval(cols, q.b), only_present=True)
         return _boosted(present, acc, q.boost)
-    if isinstance(q, Q.AndNot):
+    if type(q) is Q.AndNot:
         present, acc = _dense(cols, _eval(cols, q.a))
         present &= ~_dense(cols, _eval(cols, q.b))[0]
         return _boosted(present, acc, q.boost)
-    if isinstance(q, Q.Or):
+    if type(q) is Q.Or:
         present, acc = np.zeros(cols.n, dtype=bool), np.zeros(cols.n)
         for sub in q.subqueries:
             _add(present, acc, _eval(cols, sub))
         return _boosted(present, acc, q.boost)
-    if isinstance(q, Q.And):
+    if type(q) is Q.And:
         present, acc = np.ones(cols.n, dtype=bool), np.zeros(cols.n)
         for sub in q.subqueries:
             sub_present, sub_acc = _dense(cols, _eval(cols, sub))
             present &= sub_present
             acc += sub_acc
         return _boosted(present, acc, q.boost)
-    if isinstance(q, Q.Every):
+    if type(q) is Q.Every:
         return cols.live.copy(), np.full(cols.n, q.boost)  # Whoosh scores every document its boost
     if q is Q.NullQuery:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     raise TypeError(f"no array evaluation for {type(q).__name__} queries")
-
-
-def _phrase(cols: Columns, q: Q.Phrase):
-    """Documents holding the words at consecutive positions (Whoosh's ``Phrase`` with its default
-    slop of 1), scored as Whoosh scores a phrase: the sum of its words' scores.
-
-    Candidates are the intersection of the words' posting arrays; only their positions are read.
-    """
-    postings = [cols.term(q.fieldname, word) for word in q.words]
-    candidates = functools.reduce(np.intersect1d, [ids for ids, _ in postings])
-    candidates = candidates[cols.live[candidates]]
-    if len(q.words) > 1 and len(candidates):
-        candidates = candidates[_in_order(cols.searcher.reader(), q.fieldname, q.words, candidates)]
-    total = np.zeros(len(candidates))
-    for ids, scores in postings if len(candidates) else ():
-        total += scores[np.searchsorted(ids, candidates)]
-    return candidates, total * q.boost
-
-
-def _in_order(reader, fieldname: str, words: list[str], docnums: np.ndarray) -> np.ndarray:
-    """Which of the documents (all holding every word) have the words at positions p, p+1, …"""
-    field = reader.schema[fieldname]
-    starts: list[set[int]] = [set() for _ in docnums]  # possible phrase starts per document
-    for shift, word in enumerate(words):
-        matcher = reader.postings(fieldname, field.to_bytes(word))
-        for i, docnum in enumerate(docnums.tolist()):
-            if shift and not starts[i]:
-                continue
-            matcher.skip_to(docnum)
-            found = {p - shift for p in matcher.value_as("positions")}
-            starts[i] = found if not shift else starts[i] & found
-    return np.array([bool(s) for s in starts], dtype=bool)
 
 
 def _dense(cols: Columns, node) -> tuple[np.ndarray, np.ndarray]:

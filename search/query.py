@@ -1,24 +1,30 @@
-"""The query language and its translation into a Whoosh query.
+"""The query language, what a query requires of an article, and how matches are scored.
 
-Syntax: plain words, ``"quoted phrases"``, ``-exclusion`` (of a word or a phrase), ``OR`` (accepted;
-plain words are alternatives already) and ``title:word`` / ``title:"phrase"``. Plain text between
-operators is segmented with pyvi as a whole (Whoosh's own parser would split on spaces first and
-break multi-syllable words). No wildcard, fuzzy or regex syntax exists, so no query can expand
-over the whole term list.
+Syntax: plain words, ``"quoted phrases"``, ``-exclusion`` (of a word or a phrase), ``A OR B``
+(either side: the query is split at each ``OR`` into alternatives) and ``title:word`` /
+``title:"phrase"``. Plain text between operators is segmented with pyvi as a whole (Whoosh's own
+parser would split on spaces first and break multi-syllable words). No wildcard, fuzzy or regex
+syntax exists, so no query can expand over the whole term list.
 
-Matching: every plain word contributes term leaves (its syllables, compounds and parts, and the
-whole-word token) scored with BM25F over title, summary and body; an article with more of them
-ranks higher. Terms found in more than ``Tuning.common`` of the articles only add score to
-articles that a more selective term matched (Vietnamese function syllables would otherwise match
-everything and cost a full scan). Phrases and ``title:`` clauses are required; exclusions remove.
-A query typed with any diacritic searches the exact fields, with the folded fields as a
-low-weight fallback (so "bán" ranks "bán" above "bạn"); a query typed without any searches the
-folded fields only (mixing exact fields in hurts: ``shared/notes/relevance-experiments.md``).
+Matching (``plan``): an article matches an alternative when it holds *every* word of it. A word is
+a unit of the pyvi-segmented query; it is held when its syllables stand adjacent and in order (a
+compound such as "TP.HCM" or "13/11/2023" by its parts, likewise). Each syllable is compared with
+its marks when typed with any (any tone placement: "hoà" = "hòa"), folded when typed without ("ha
+Nội" works); a syllable typed without marks in a query that has marks elsewhere is taken as typed
+when the index knows that unmarked form (``Tuning.as_typed``), so "thuế quan" never matches
+"quân". Very common function and question words (``STOPWORDS``: "của", "và", "là", "gì", …) are
+not required when the alternative has other words: they only add score. Phrases and ``title:``
+clauses are required as typed; exclusions remove. When no article holds every word,
+``search.searching`` relaxes visibly (``search.matching.relaxed``).
+
+Ranking: every syllable, compound, part and word candidate of the query is a BM25F term leaf over
+title, summary and body; the matched articles are ranked by their sum, then the first ones by the
+in-order stretches of the query in their title and lead (``phrase_bonus``).
 """
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from whoosh import query as Q
 
@@ -33,8 +39,18 @@ DocFreq = Callable[[str, bool], float]  # (key, folded) → share of articles ho
 MAX_WORDS = 32  # words beyond this are dropped: hundreds of terms would only cost time
 TEXT = "text"  # title, summary and body (see search.schema)
 TITLE = "title_words"
-FIELDS = (TEXT,)
 FIELD_PREFIXES = {"title": TITLE, "tieude": TITLE, "tiêu_đề": TITLE}
+Term = tuple[str, str]  # (field, key)
+
+# Function and question words a reader adds to a query without meaning "only articles that say it":
+# required, "Ai là … ?" would find articles holding "ai" and "là", not the passage that answers.
+_STOPWORD_TEXT = (
+    "và của các là có được những cho với trong này đã không một đến từ khi thì mà để về theo cũng"
+    " như tại ra vào sẽ lại bị do nên đang rất vẫn hay hoặc nếu nhưng vì ở trên"
+    " gì nào ai đâu bao_nhiêu bao_giờ khi_nào tại_sao thế_nào như_thế_nào ra_sao vậy chưa"
+)
+STOPWORDS = frozenset(exact_key(w) for w in _STOPWORD_TEXT.split())
+_FOLDED_STOPWORDS = {fold(w): w for w in STOPWORDS}
 
 # "-word" excludes; "-400" is a number as typed or pasted ("F -15"), never an exclusion.
 _LEXEME = re.compile(
@@ -44,18 +60,28 @@ _LEXEME = re.compile(
 
 @dataclass(frozen=True)
 class Tuning:
-    """Query-time ranking choices, measured by ``benchmarks/token_scheme.py``.
+    """Query-time ranking and matching choices, measured by ``benchmarks/token_scheme.py``,
+    ``benchmarks/relevance.py`` and ``benchmarks/precision.py``.
 
     Title and summary weights are index-time (``search.analysis.TITLE_BOOST``, ``SUMMARY_BOOST``).
 
     ``lead_phrase``: the lead (summary) of a news story states it; holding a long stretch of the
     query in order there is proximity evidence the bag of terms lacks. Measured with
-    ``benchmarks/relevance.py`` (full run), without → with 0.5: set A MRR@10 as written 0.938 →
-    0.942, without diacritics 0.939 → 0.936, R@10 0.908 / 0.899 → 0.903 / 0.899; set B (known
-    items) MRR@10 0.996 / 0.993 → 0.999 / 0.999. 0.25: set A 0.936 / 0.942; 1.0: set A 0.939 /
-    0.933, set B 1.000 / 1.000. The other weights were swept before it (title_phrase 0–3, covered
-    0.3–0.7, word 0.7–1.5, common 0.05–0.2, BM25 K1 0.9–1.6 and B 0.3–0.4): none was better on
-    every set A figure.
+    ``benchmarks/relevance.py`` (full run, OR matching), without → with 0.5: set A MRR@10 as
+    written 0.938 → 0.942, without diacritics 0.939 → 0.936; set B (known items) MRR@10 0.996 /
+    0.993 → 0.999 / 0.999. The other weights were swept before it (title_phrase 0–3, covered
+    0.3–0.7, word 0.7–1.5, BM25 K1 0.9–1.6 and B 0.3–0.4): none was better on every set A figure.
+
+    ``as_typed``: a syllable typed without marks in a query with marks elsewhere is compared as
+    typed when at least this share of the articles holding its folded form hold it unmarked
+    ("quan", "sinh", "cho" are; "ha" in "ha Nội" is not, and is folded).
+
+    ``join``: pyvi never joins syllables typed without marks ("bong da" stays two words, and "da"
+    would read as "đã"); adjacent single syllables are one word when the index holds them as a
+    word in at least this share of the articles holding its rarest syllable ("bóng_đá").
+
+    ``stopword_share``: in a query typed without marks, a folded function word ("cua") is optional
+    only when its function-word form ("của") is at least this share of its folded form's articles.
     """
 
     word: float = 1.0  # weight of a multi-syllable word's own token
@@ -63,8 +89,9 @@ class Tuning:
     covered: float = 0.5  # weight of a syllable inside a query word the index holds as a word
     title_phrase: float = 1.0  # score × (1 + this × share of the query found in order in the title)
     lead_phrase: float = 0.5  # score × (1 + this × share of the query found in order in the lead)
-    common: float = 0.10  # a term in more than this share of articles only adds score
-    fallback: float = 0.1  # weight of folded matches under a query typed with diacritics
+    as_typed: float = 0.1
+    stopword_share: float = 0.6
+    join: float = 0.05
 
 
 DEFAULT_TUNING = Tuning()
@@ -72,23 +99,76 @@ DEFAULT_TUNING = Tuning()
 
 @dataclass
 class Clause:
-    """One unit of the query: a word, a phrase, or a field-restricted word/phrase."""
+    """A quoted phrase or a field-restricted word/phrase: its syllables, required in order."""
 
     words: list[list[Unit]]
     phrase: bool = False
-    fields: tuple[str, ...] = FIELDS
+    fields: tuple[str, ...] = (TEXT,)
+
+
+@dataclass
+class Group:
+    """One alternative of the query (the whole query when it has no ``OR``)."""
+
+    words: list[list[Unit]] = field(default_factory=list)  # plain words (pyvi)
+    runs: list[list[Unit]] = field(default_factory=list)  # the units of each stretch of plain text
+    required: list[Clause] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.words or self.required)
 
 
 @dataclass
 class ParsedQuery:
-    words: list[list[Unit]] = field(default_factory=list)  # plain words (pyvi): should-clauses
-    runs: list[list[Unit]] = field(default_factory=list)  # the units of each stretch of plain text
-    required: list[Clause] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=lambda: [Group()])
     excluded: list[Clause] = field(default_factory=list)
     folded: bool = False
 
+    @property
+    def words(self) -> list[list[Unit]]:
+        return [w for g in self.groups for w in g.words]
+
+    @property
+    def runs(self) -> list[list[Unit]]:
+        return [r for g in self.groups for r in g.runs]
+
+    @property
+    def required(self) -> list[Clause]:
+        return [c for g in self.groups for c in g.required]
+
     def is_empty(self) -> bool:
-        return not (self.words or self.required or self.excluded)
+        return not self.excluded and all(g.is_empty() for g in self.groups)
+
+
+@dataclass(frozen=True)
+class Need:
+    """Syllables an article must hold at consecutive positions: a query word, phrase or clause.
+
+    ``token``: one indexed token that implies the sequence (a pyvi word such as "khoa_học" or a
+    compound such as "tp.hcm"), so most holders are found without reading positions.
+    ``droppable``: a plain word, which relaxation may leave out; phrases and clauses never are.
+    """
+
+    text: str
+    terms: tuple[Term, ...]
+    token: Term | None = None
+    droppable: bool = True
+
+
+@dataclass
+class Plan:
+    """What a query requires (an article matches when it holds every need of one group and no
+    excluded need) and how its matches are scored."""
+
+    groups: list[list[Need]]
+    excluded: list[Need]
+    score: Q.Query | None
+    optional: list[Need] = field(default_factory=list)  # function words: they only add score
+    words: list[Need] = field(default_factory=list)  # every plain word, in the order typed
+
+    @property
+    def needs(self) -> list[Need]:
+        return list(dict.fromkeys(n for g in self.groups for n in g))
 
 
 def parse(text: str) -> ParsedQuery:
@@ -103,41 +183,54 @@ def parse(text: str) -> ParsedQuery:
     run: list[str] = []
     for m in _LEXEME.finditer(text):
         bare, phrase, prefix, neg = m["bare"], m["phrase"], m["field"], m["neg"]
+        group = parsed.groups[-1]
         if bare == "OR" and not prefix and not neg:
-            _add_run(parsed, run)  # plain words are alternatives already; OR only separates
+            _add_run(group, run)
+            if not group.is_empty():
+                parsed.groups.append(Group())
             continue
         fields = _fields_for(prefix)
         if fields is None:  # "foo:bar" with an unknown field is plain text
             bare, phrase = m.group(0).lstrip("-"), None
-            fields = FIELDS
-        if prefix and fields is not FIELDS and not (bare or phrase):
+            fields = (TEXT,)
+        if prefix and fields != (TEXT,) and not (bare or phrase):
             raise QueryError(f"“{prefix}:” cần một từ hoặc cụm từ phía sau, ví dụ {prefix}:Huế.")
-        if not neg and phrase is None and fields is FIELDS:
+        if not neg and phrase is None and fields == (TEXT,):
             run.append(bare)
             continue
-        _add_run(parsed, run)
+        _add_run(group, run)
         clause = Clause(_words(phrase if phrase is not None else bare), phrase is not None, fields)
         if clause.words:
-            (parsed.excluded if neg else parsed.required).append(clause)
-    _add_run(parsed, run)
+            (parsed.excluded if neg else group.required).append(clause)
+    _add_run(parsed.groups[-1], run)
+    if len(parsed.groups) > 1 and parsed.groups[-1].is_empty():
+        parsed.groups.pop()  # a trailing "OR"
     if text and parsed.is_empty():
         raise QueryError("Truy vấn không có từ nào để tìm. The query has no words to search for.")
-    del parsed.words[MAX_WORDS:]
+    _cap_words(parsed)
     return parsed
 
 
-def _add_run(parsed: ParsedQuery, run: list[str]) -> None:
+def _cap_words(parsed: ParsedQuery) -> None:
+    """Keep the first ``MAX_WORDS`` plain words of the query: hundreds of terms would only cost time."""
+    left = MAX_WORDS
+    for group in parsed.groups:
+        del group.words[left:]
+        left -= len(group.words)
+
+
+def _add_run(group: Group, run: list[str]) -> None:
     """Segment a stretch of plain text as a whole (pyvi needs the context)."""
     words = _words(" ".join(run))
     run.clear()
     if words:
-        parsed.words += words
-        parsed.runs.append([u for w in words for u in w])
+        group.words += words
+        group.runs.append([u for w in words for u in w])
 
 
 def _fields_for(prefix: str | None) -> tuple[str, ...] | None:
     if not prefix:
-        return FIELDS
+        return (TEXT,)
     name = FIELD_PREFIXES.get(fold(prefix)) or FIELD_PREFIXES.get(prefix.lower())
     return (name,) if name else None
 
@@ -147,64 +240,159 @@ def _words(text: str) -> list[list[Unit]]:
     return segment(text) if text else []
 
 
-def build(
-    parsed: ParsedQuery,
-    tuning: Tuning = DEFAULT_TUNING,
-    doc_freq: DocFreq | None = None,
-    fallback: bool = False,
-) -> Q.Query:
-    """The Whoosh query for a parsed user query (``Every`` when it has only exclusions).
+# --- what a query requires -----------------------------------------------------------------------
 
-    ``doc_freq(key, folded)`` (share of articles containing the term) lets common terms only add
-    score to articles a selective term already matched. ``fallback`` adds the folded fields at
-    ``Tuning.fallback`` weight to a query typed with diacritics (the caller does so when the exact
-    fields find too little: every extra field costs matching time).
+
+def plan(parsed: ParsedQuery, doc_freq: DocFreq, tuning: Tuning = DEFAULT_TUNING) -> Plan:
+    """The needs of each alternative, the excluded needs and the scoring query, for one index.
+
+    ``doc_freq(key, folded)`` (share of articles holding a ``text`` key) decides how a syllable
+    typed without marks is compared and whether a folded function word is one.
     """
-    tuning = tuning if fallback else replace(tuning, fallback=0.0)
-    should = _should(parsed, tuning, doc_freq)
-    required = [_clause(c, parsed.folded, tuning) for c in parsed.required]
-    main: Q.Query
-    if should and required:
-        main = Q.AndMaybe(Q.And(required), should)
-    elif should or required:
-        main = should or Q.And(required)
-    else:
-        main = Q.Every()
-    if parsed.excluded:
-        banned = [_clause(c, parsed.folded, tuning, fallback=False) for c in parsed.excluded]
-        main = Q.AndNot(main, Q.Or(banned))
-    return main
+    keying = _Keying(parsed.folded, doc_freq, tuning)
+    groups, optional, every = [], [], []
+    for group in parsed.groups:
+        typed = _joined(group.words, keying)
+        words = [_word_need(w, keying) for w in typed]
+        every += words
+        stop = [_is_stopword(w, n, keying) for w, n in zip(typed, words, strict=True)]
+        content = [n for n, s in zip(words, stop, strict=True) if not s]
+        optional += [n for n, s in zip(words, stop, strict=True) if s] if content else []
+        clauses = [_clause_need(c, keying) for c in group.required]
+        needs = list(dict.fromkeys((content or words) + clauses))  # "va co" × 60 is one need
+        if needs:
+            groups.append(needs)
+    excluded = list(dict.fromkeys(_clause_need(c, keying, droppable=False) for c in parsed.excluded))
+    return Plan(groups, excluded, _score_query(parsed, keying, tuning), optional, every)
 
 
-def _should(parsed: ParsedQuery, tuning: Tuning, doc_freq: DocFreq | None) -> Q.Query | None:
-    """Plain words as term leaves (Whoosh can skip blocks on those); selective ones decide matching."""
-    keys = _keys(parsed, tuning)
-    if doc_freq:
-        keys = _weigh_covered_syllables(keys, parsed.folded, tuning, doc_freq)
-    leaves = [leaf for key, boost in keys for leaf in _leaves(key, boost, parsed.folded, tuning)]
-    if not leaves:
-        return None
-    share = {(f, key): doc_freq(key, f) if doc_freq else 1.0 for _q, f, key in leaves}
-    leaves = [(q, share[f, key]) for q, f, key in leaves if share[f, key] > 0]  # unknown terms: no match
-    if not leaves:
-        return Q.NullQuery
-    rare = [q for q, df in leaves if df <= tuning.common]
-    common = [q for q, df in leaves if df > tuning.common]
-    return Q.AndMaybe(Q.Or(rare), Q.Or(common)) if rare and common else Q.Or(rare or common)
+class _Keying:
+    """How each typed syllable is compared in this index: (field, key)."""
+
+    def __init__(self, folded: bool, doc_freq: DocFreq, tuning: Tuning):
+        self.folded, self.doc_freq, self.tuning = folded, doc_freq, tuning
+
+    def is_folded(self, typed: str) -> bool:
+        if self.folded:
+            return True
+        if has_diacritics(typed):  # marks typed are compared: "bão" never matches "báo"
+            return False
+        key = exact_key(typed)
+        return self.doc_freq(key, False) < self.tuning.as_typed * self.doc_freq(fold(key), True)
+
+    def term(self, typed: str, base: str = TEXT) -> Term:
+        if self.is_folded(typed):
+            return base + FOLDED_SUFFIX, fold(typed)
+        return base, exact_key(typed)
 
 
-def _weigh_covered_syllables(
-    keys: list[tuple[str, float]], folded: bool, tuning: Tuning, doc_freq: DocFreq
-) -> list[tuple[str, float]]:
+def _flat(seq: list[Unit]) -> list[Unit]:
+    return [p for u in seq for p in (u.parts() if u.is_compound else [u])]
+
+
+def _joined(words: list[list[Unit]], keying: _Keying) -> list[list[Unit]]:
+    """The words, with runs of 3 or 2 lone syllables joined where the index knows them as a word."""
+    out, i = [], 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            seq = words[i : i + n]
+            if n == 1 or (len(seq) == n and _is_known_word(seq, keying)):
+                out.append([u for w in seq for u in w])
+                i += n
+                break
+    return out
+
+
+def _is_known_word(seq: list[list[Unit]], keying: _Keying) -> bool:
+    if any(len(w) != 1 or w[0].is_compound for w in seq):
+        return False
+    terms = [keying.term(w[0].text) for w in seq]
+    if len({f for f, _k in terms}) != 1:
+        return False
+    folded = terms[0][0].endswith(FOLDED_SUFFIX)
+    rarest = min(keying.doc_freq(k, folded) for _f, k in terms)
+    word = keying.doc_freq("_".join(k for _f, k in terms), folded)
+    return rarest > 0 and word >= keying.tuning.join * rarest
+
+
+def _word_need(word: list[Unit], keying: _Keying) -> Need:
+    """A plain word: its syllables (a compound's parts) in order; its word or compound token."""
+    terms = tuple(keying.term(u.text) for u in _flat(word))
+    fields = {f for f, _k in terms}
+    token = None
+    if len(fields) == 1 and (len(word) > 1 or word[0].is_compound):
+        (fieldname,) = fields
+        folded = fieldname.endswith(FOLDED_SUFFIX)
+        if len(word) > 1 and not any(u.is_compound for u in word):
+            key = "_".join(exact_key(u.text) for u in word)
+            token = (fieldname, fold(key) if folded else key)
+        elif len(word) == 1:
+            key = compound_key(word[0].text)
+            token = (fieldname, fold(key) if folded else key)
+    return Need(" ".join(u.text for u in word), terms, token)
+
+
+def _is_stopword(word: list[Unit], need: Need, keying: _Keying) -> bool:
+    """A function or question word; folded, only where that reading dominates ("cua" is "của")."""
+    if any(u.is_compound for u in word):
+        return False
+    key = "_".join(exact_key(u.text) for u in word)
+    if not keying.folded:
+        return key in STOPWORDS and all(not f.endswith(FOLDED_SUFFIX) for f, _k in need.terms)
+    stop = _FOLDED_STOPWORDS.get(fold(key))
+    if stop is None:
+        return False
+    folded_share = keying.doc_freq(fold(key), True)
+    return folded_share > 0 and keying.doc_freq(stop, False) >= keying.tuning.stopword_share * folded_share
+
+
+def _clause_need(clause: Clause, keying: _Keying, droppable: bool = False) -> Need:
+    """A phrase or ``title:`` clause (or an exclusion): every syllable, in order, in its field."""
+    (base,) = clause.fields
+    seq = _flat([u for w in clause.words for u in w])
+    text = " ".join(u.text for w in clause.words for u in w)
+    return Need(text, tuple(keying.term(u.text, base) for u in seq), None, droppable)
+
+
+# --- how matches are scored ----------------------------------------------------------------------
+
+
+def _score_query(parsed: ParsedQuery, keying: _Keying, tuning: Tuning) -> Q.Query | None:
+    """BM25F term leaves over ``text`` (and the title field for ``title:`` clauses), summed."""
+    keys = _weigh_covered_syllables(_keys(parsed, tuning), keying)
+    leaves = {}
+    for key, boost in keys:
+        fieldname, text = _keyed(key, keying)
+        if keying.doc_freq(text, fieldname.endswith(FOLDED_SUFFIX)) > 0:
+            leaves.setdefault((fieldname, text), Q.Term(fieldname, text, boost=boost))
+    for clause in parsed.required:
+        for fieldname, text in _clause_need(clause, keying).terms:
+            leaves.setdefault((fieldname, text), Q.Term(fieldname, text))
+    return Q.Or(list(leaves.values())) if leaves else None
+
+
+def _keyed(key: str, keying: _Keying) -> Term:
+    """A query key in the field its syllables are compared in (folded if any of them is)."""
+    syllables = [p for p in re.split(r"[_./\-,@:']", key) if p]
+    if any(keying.is_folded(s) for s in syllables):
+        return TEXT + FOLDED_SUFFIX, fold(key)
+    return TEXT, key
+
+
+def _weigh_covered_syllables(keys: list[tuple[str, float]], keying: _Keying) -> list[tuple[str, float]]:
     """Syllables of a query word that the index knows as a word weigh ``Tuning.covered``.
 
     "khoa học" then counts as one strong word match plus weak syllable matches, so an article
     with many "học" (học sinh, đại học) and no "khoa học" cannot outrank one about science.
     """
-    key = fold if folded else (lambda k: k)
-    words = [k for k, _ in keys if "_" in k and doc_freq(key(k), folded) > 0]
-    covered = {syllable for word in words for syllable in word.split("_")}
-    return [(k, boost * tuning.covered if k in covered else boost) for k, boost in keys]
+    known = []
+    for k, _ in keys:
+        if "_" in k:
+            fieldname, text = _keyed(k, keying)
+            if keying.doc_freq(text, fieldname.endswith(FOLDED_SUFFIX)) > 0:
+                known.append(k)
+    covered = {syllable for word in known for syllable in word.split("_")}
+    return [(k, boost * keying.tuning.covered if k in covered else boost) for k, boost in keys]
 
 
 def phrase_bonus_applies(parsed: ParsedQuery, tuning: Tuning) -> bool:
@@ -272,51 +460,3 @@ def _keys(parsed: ParsedQuery, tuning: Tuning) -> list[tuple[str, float]]:
             if not any(u.is_compound for u in seq):
                 keys.setdefault("_".join(exact_key(u.text) for u in seq), tuning.word)
     return list(keys.items())
-
-
-def _leaves(key: str, boost: float, folded: bool, tuning: Tuning) -> list[tuple[Q.Query, bool, str]]:
-    """(query over the fields, folded?, key) for one key, exact and/or folded."""
-    if folded:
-        return [(_term_over_fields(fold(key), True, tuning, boost), True, fold(key))]
-    out = [(_term_over_fields(key, False, tuning, boost), False, key)]
-    if tuning.fallback:
-        out.append((_term_over_fields(fold(key), True, tuning, boost * tuning.fallback), True, fold(key)))
-    return out
-
-
-def _term_over_fields(key: str, folded: bool, tuning: Tuning, boost: float) -> Q.Query:
-    suffix = FOLDED_SUFFIX if folded else ""
-    return Q.Term(TEXT + suffix, key, boost=boost)
-
-
-def _clause(clause: Clause, folded: bool, tuning: Tuning, fallback: bool = True) -> Q.Query:
-    """A phrase or field clause: folded fields only, or exact ones plus a weak folded fallback."""
-    if folded:
-        return _over_fields(clause, True, tuning)
-    exact = _over_fields(clause, False, tuning)
-    if not fallback or not tuning.fallback:
-        return exact
-    return Q.Or([exact, _over_fields(clause, True, tuning, boost=tuning.fallback)])
-
-
-def _over_fields(clause: Clause, folded: bool, tuning: Tuning, boost: float = 1.0) -> Q.Query:
-    per_field = []
-    key = fold if folded else exact_key
-    for name in clause.fields:
-        fieldname = name + FOLDED_SUFFIX if folded else name
-        q = _phrase(fieldname, [u for w in clause.words for u in w], key)
-        q.boost = boost
-        per_field.append(q)
-    return per_field[0] if len(per_field) == 1 else Q.Or(per_field)
-
-
-def _flat(seq: list[Unit]) -> list[Unit]:
-    return [p for u in seq for p in (u.parts() if u.is_compound else [u])]
-
-
-def _phrase(fieldname: str, seq: list[Unit], key) -> Q.Query:
-    """Consecutive syllables (compounds contribute their parts); one syllable is a plain term."""
-    flat = _flat(seq)
-    if len(flat) == 1:
-        return Q.Term(fieldname, key(flat[0].text))
-    return Q.Phrase(fieldname, [key(u.text) for u in flat])

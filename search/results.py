@@ -33,6 +33,9 @@ class Results:
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
+    relaxed: bool = False  # no article held every word: these hold ``required``, not ``dropped``
+    required: list[str] = field(default_factory=list)  # the words every result holds
+    dropped: list[str] = field(default_factory=list)  # words left out because no article held all
 
     @property
     def pages(self) -> int:
@@ -48,4 +51,7 @@ class Results:
             "hits": [h.to_dict() for h in self.hits],
             "facets": self.facets,
             "suggestion": self.suggestion,
+            "relaxed": self.relaxed,
+            "required": self.required,
+            "dropped": self.dropped,
         }

@@ -1,20 +1,15 @@
 """Running a search on one Whoosh searcher: filters, sorting, facets, hits, suggestions."""
 
-import dataclasses
 import datetime as dt
 import functools
-import html
-import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from search import highlight, matching, query
+from search import highlight, matching, query, suggest
 from search.analysis import TEXT_FIELDS, field_bounds, joined
-from search.codec import unpack_increasing
+from search.codec import increasing_array
 from search.errors import QueryError
 from search.results import Hit, Results
 from search.schema import FOLDED_SUFFIX
-from search.text import exact_key, fold
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
@@ -28,6 +23,7 @@ RERANK_DEPTH = 30
 LEAD_CHARS = 400  # the lead of an article without a summary: about its first two sentences
 BONUS_CHARS = 1000  # a title or summary is read this far for the bonus (news ones are far shorter)
 MAX_DEPTH = 10_000  # page * per_page: deeper pages cost memory for nothing a reader uses
+SUGGEST_DEPTH = 20  # the best matches whose words restore a query's accents
 FACETS = {"years": "year", "months": "month", "categories": "category"}
 
 
@@ -83,47 +79,61 @@ def _int(value, name: str, low: int, high: int) -> int:
 
 
 def run(searcher, req: Request, tuning: query.Tuning) -> Results:
-    """Search, count facets over the whole filtered set, and shape the requested page.
+    """Select what the query requires, rank it, count facets over it, and shape the page.
 
-    A query typed with diacritics searches the exact fields; only when the first pass fills less
-    than a page is it run again wider: every term may match, and the folded fields join at low
-    weight, so exact matches still rank first.
+    The set, its count, facets and suggestion depend on the query, the filters and the index only:
+    page, size and sort choose what is shown of it, never what it is.
     """
     parsed = query.parse(req.q)
     sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
     cols = matching.columns(searcher)
     allowed = matching.allowed(cols, req.date_from, req.date_to, req.category)
-    depth = max(req.page * req.per_page, RERANK_DEPTH if sort == "relevance" else 0)
-    wq = query.build(parsed, tuning, _doc_freq(searcher))
-    found = matching.match(cols, wq, allowed)
-    if len(found) < req.per_page and parsed.words:
-        # Too little: let every term decide matching, and add the folded fallback to a query
-        # typed with diacritics (rare terms alone can be just a date or a guessed word).
-        wide = dataclasses.replace(tuning, common=1.0)
-        wq = query.build(parsed, wide, _doc_freq(searcher), fallback=bool(tuning.fallback))
-        found = matching.match(cols, wq, allowed)
-    top = matching.top(cols, found, depth, sort)
+    doc_freq = _doc_freq(searcher)
+    plan = query.plan(parsed, doc_freq, tuning)
+    selection = matching.select(cols, plan, allowed)
+    found = matching.scored(cols, plan.score, selection.docnums)
     stored = functools.lru_cache(maxsize=None)(searcher.stored_fields)  # re-rank and page share them
-    rerank = sort == "relevance" and query.phrase_bonus_applies(parsed, tuning)
-    ranked = _reranked(stored, top, parsed, tuning) if rerank else top
+    if sort == "relevance":
+        ranked = _ranked(cols, found, req.page * req.per_page, stored, parsed, tuning)
+    else:
+        ranked = matching.top(cols, found, req.page * req.per_page, sort)
+
+    def best(p: query.Plan) -> list[tuple[int, float]]:
+        """The best matches of the set (of a respelled query's set), whatever the page and sort."""
+        if p is plan:
+            return _ranked(cols, found, SUGGEST_DEPTH, stored, parsed, tuning)
+        chosen = matching.select(cols, p, allowed)
+        return matching.top(cols, matching.scored(cols, p.score, chosen.docnums), SUGGEST_DEPTH, "relevance")
+
     shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
-    hits_ = hits(searcher, wq, shown, stored)
+    marks = selection.required + selection.dropped
     return Results(
         query=req.q,
         total=len(found),
         page=req.page,
         per_page=req.per_page,
         took_ms=0.0,
-        hits=hits_,
+        hits=hits(searcher, marks, shown, stored),
         facets={name: _facet(name, matching.facet_counts(cols, found, col)) for name, col in FACETS.items()},
-        suggestion=_suggestion(searcher, req, parsed, hits_, tuning, allowed),
+        suggestion=suggest.suggestion(searcher, parsed, plan, best, stored, doc_freq),
+        relaxed=selection.relaxed,
+        required=[n.text for n in selection.required],
+        dropped=[n.text for n in selection.dropped],
     )
 
 
+def _ranked(cols, found, depth: int, stored, parsed, tuning: query.Tuning) -> list[tuple[int, float]]:
+    """The first ``depth`` by relevance, the first ``RERANK_DEPTH`` re-ranked by the phrase bonus."""
+    top = matching.top(cols, found, max(depth, RERANK_DEPTH), "relevance")
+    if query.phrase_bonus_applies(parsed, tuning):
+        top = _reranked(stored, top, parsed, tuning)
+    return top[:depth]
+
+
 def similar(searcher, wq, n: int) -> list[Hit]:
-    """The best ``n`` hits of a query built by the caller (related articles)."""
+    """The best ``n`` hits of a query built by the caller (related articles), unmarked."""
     cols = matching.columns(searcher)
-    return hits(searcher, wq, matching.top(cols, matching.match(cols, wq, cols.live), n, "relevance"))
+    return hits(searcher, [], matching.top(cols, matching.match(cols, wq, cols.live), n, "relevance"))
 
 
 def _reranked(stored, top: list[tuple[int, float]], parsed, tuning: query.Tuning) -> list[tuple]:
@@ -168,19 +178,17 @@ def _facet_order(name: str):
     return lambda kv: kv[0] or ""
 
 
-def hits(searcher, wq, shown: list[tuple[int, float]], stored=None) -> list[Hit]:
-    """Hits with highlights, from (docnum, score) pairs (score 0 when sorted by date); ``stored``
-    reads a document's stored fields (``searcher.stored_fields`` unless given)."""
+def hits(searcher, marks: list[query.Need], shown: list[tuple[int, float]], stored=None) -> list[Hit]:
+    """Hits from (docnum, score) pairs (score 0 when sorted by date), with ``marks`` highlighted
+    where they matched; ``stored`` reads a document's stored fields."""
     stored = stored or searcher.stored_fields
-    fields = {query.TEXT, query.TEXT + FOLDED_SUFFIX}
-    wanted = sorted((f, t) for f, t in matching.terms(wq) if f in fields)
-    matched = highlight.load_positions(searcher.reader(), [d for d, _ in shown], wanted)
+    matched = matching.marked(searcher.reader(), marks, [d for d, _ in shown])
     return [_hit(stored(d), matched[d], score) for d, score in shown]
 
 
 def _hit(stored: dict, matched: list, score: float) -> Hit:
     texts = {f: stored.get(f, "") for f in TEXT_FIELDS}
-    spans = highlight.spans(joined(texts), unpack_increasing(stored["starts"]), matched)
+    spans = highlight.spans(joined(texts), increasing_array(stored["starts"]), matched)
     parts = _split(spans, texts)
     if parts["body"]:
         snippet = highlight.snippet(texts["body"], parts["body"])
@@ -206,79 +214,3 @@ def _split(spans: list, texts: dict) -> dict[str, list]:
     for field, start, end in field_bounds(texts):
         parts[field] = [(s - start, e - start) for s, e in spans if start <= s and e <= end]
     return parts
-
-
-def _suggestion(searcher, req: Request, parsed, found: list[Hit], tuning, allowed) -> str | None:
-    """The accented form of an accentless query, or a respelling of words the index never saw.
-
-    A respelling replaces only unknown words (which find nothing) by indexed ones, so it is offered
-    when it finds something: the corrected words find more than the typed ones did.
-
-    Accents are restored from the index itself: the marked words of the top hits are the accented
-    forms that actually matched ("khoa hoc" → "khoa học"). pyvi's ``add_accents`` guesses without
-    the index and often wrongly ("khoa hộc", "giáo dực"), so it is not used.
-    """
-    if not req.q or parsed.required or parsed.excluded:
-        return None
-    if parsed.folded:
-        candidate = _accented(req.q, found)
-        return candidate if candidate.lower() != req.q.lower() else None
-    candidate = _respelled(searcher, req.q)
-    better = candidate.lower() != req.q.lower() and _count(searcher, candidate, tuning, allowed) > 0
-    return candidate if better else None
-
-
-_MARK = re.compile(r"<mark>(.*?)</mark>")
-
-
-def _accented(typed: str, found: list[Hit]) -> str:
-    """The accented form the top hits matched: a marked phrase that folds to the whole query if
-    one exists ("cong dich vu cong" → "cổng dịch vụ công"), else each syllable's most frequent
-    accented form among the marked matches, earlier hits weighing more."""
-    marked = [
-        (rank, html.unescape(m))
-        for rank, hit in enumerate(found)
-        for m in _MARK.findall(hit.title_html + hit.snippet_html)
-    ]
-    whole = fold(typed).split()
-    for _rank, text in marked:
-        if fold(text).split() == whole:
-            return " ".join(
-                _same_case(w.lower(), t) for w, t in zip(text.split(), typed.split(), strict=True)
-            )
-    forms: dict[str, Counter] = defaultdict(Counter)
-    for rank, text in marked:
-        for syllable in text.split():
-            forms[fold(syllable)][syllable.lower()] += 1 / (rank + 1)
-    words = []
-    for word in typed.split():
-        best = forms.get(fold(word))
-        words.append(_same_case(best.most_common(1)[0][0], word) if best else word)
-    return " ".join(words)
-
-
-def _same_case(form: str, typed: str) -> str:
-    """Keep the reader's own capitals."""
-    if len(form) != len(typed):
-        return form
-    return "".join(c.upper() if t.isupper() else c for c, t in zip(form, typed, strict=True))
-
-
-def _respelled(searcher, text: str) -> str:
-    """Replace words the index has never seen with the closest indexed word."""
-    corrector = searcher.corrector(query.TEXT)
-    words = text.split()
-    for i, word in enumerate(words[: query.MAX_WORDS]):
-        key = exact_key(word)
-        if not key.isalpha() or searcher.doc_frequency(query.TEXT, key):
-            continue
-        found = corrector.suggest(key, limit=1, maxdist=1, prefix=1)
-        if found:
-            words[i] = found[0]
-    return " ".join(words)
-
-
-def _count(searcher, text: str, tuning, allowed) -> int:
-    """Matching articles among those the filters allow."""
-    wq = query.build(query.parse(text), tuning, _doc_freq(searcher))
-    return len(matching.match(matching.columns(searcher), wq, allowed))

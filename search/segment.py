@@ -28,7 +28,7 @@ import pycrfsuite
 # A compound: word characters joined by . / - , @ _ with no space around the joiner.
 _UNIT = re.compile(r"\w+(?:[./\-,@_:']\w+)*|[^\w\s]")
 JOINERS = re.compile(r"[./\-,@_:']")
-_PART = re.compile(r"[^\W_]+")
+PART = re.compile(r"[^\W_]+")
 MAX_UNITS = 1000  # pyvi's CRF runs per chunk of units, so a 10 MB body costs memory linearly
 
 
@@ -51,7 +51,7 @@ class Unit:
     def parts(self) -> list["Unit"]:
         """The alphanumeric runs inside a compound ("COVID-19" → "COVID", "19")."""
         return [
-            Unit(m.group(), self.start + m.start(), self.start + m.end()) for m in _PART.finditer(self.text)
+            Unit(m.group(), self.start + m.start(), self.start + m.end()) for m in PART.finditer(self.text)
         ]
 
 
