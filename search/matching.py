@@ -367,14 +367,18 @@ def sequence_starts(reader, terms: tuple, docnums: np.ndarray) -> tuple[np.ndarr
     return keys >> 32, keys & 0xFFFFFFFF
 
 
-def marked(reader, needs: list[Need], docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
-    """docnum → [(first position, syllables)] where each need stands in the given documents."""
+def marked(reader, marks: list[tuple[Need, list[Need]]], docnums: list[int]) -> dict[int, list]:
+    """docnum → [(first position, syllables)] to highlight: for each (whole, parts), where the whole
+    stands in the document, else where each of the parts does."""
     out: dict[int, list[tuple[int, int]]] = {d: [] for d in docnums}
-    wanted = np.unique(np.array(docnums, dtype=np.int64))
-    for need in needs:
-        docs, starts = sequence_starts(reader, need.terms, wanted)
-        for d, p in zip(docs.tolist(), starts.tolist(), strict=True):
-            out[d].append((p, len(need.terms)))
+    for whole, parts in marks:
+        rest = np.unique(np.array(docnums, dtype=np.int64))
+        for need in [whole, *[p for p in parts if p != whole]]:
+            docs, starts = sequence_starts(reader, need.terms, rest)
+            for d, p in zip(docs.tolist(), starts.tolist(), strict=True):
+                out[d].append((p, len(need.terms)))
+            if need is whole:
+                rest = np.setdiff1d(rest, docs)
     return out
 
 

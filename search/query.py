@@ -165,6 +165,14 @@ class Plan:
     score: Q.Query | None
     optional: list[Need] = field(default_factory=list)  # function words: they only add score
     words: list[Need] = field(default_factory=list)  # every plain word, in the order typed
+    stretches: list[tuple[Need, list[Need]]] = field(default_factory=list)  # see ``marks``
+
+    def marks(self, shown: list[Need]) -> list[tuple[Need, list[Need]]]:
+        """What highlighting marks: each stretch of plain words where it stands whole ("giá vàng"),
+        else those of its words that are ``shown``; then each phrase and clause."""
+        clauses = [n for g in self.groups for n in g if not n.droppable]
+        stretches = [(whole, [w for w in words if w in shown]) for whole, words in self.stretches]
+        return stretches + [(n, [n]) for n in dict.fromkeys(clauses)]
 
     @property
     def needs(self) -> list[Need]:
@@ -250,11 +258,12 @@ def plan(parsed: ParsedQuery, doc_freq: DocFreq, tuning: Tuning = DEFAULT_TUNING
     typed without marks is compared and whether a folded function word is one.
     """
     keying = _Keying(parsed.folded, doc_freq, tuning)
-    groups, optional, every = [], [], []
+    groups, optional, every, stretches = [], [], [], []
     for group in parsed.groups:
         typed = _joined(group.words, keying)
         words = [_word_need(w, keying) for w in typed]
         every += words
+        stretches += _stretches(group, words)
         stop = [_is_stopword(w, n, keying) for w, n in zip(typed, words, strict=True)]
         content = [n for n, s in zip(words, stop, strict=True) if not s]
         optional += [n for n, s in zip(words, stop, strict=True) if s] if content else []
@@ -263,7 +272,20 @@ def plan(parsed: ParsedQuery, doc_freq: DocFreq, tuning: Tuning = DEFAULT_TUNING
         if needs:
             groups.append(needs)
     excluded = list(dict.fromkeys(_clause_need(c, keying, droppable=False) for c in parsed.excluded))
-    return Plan(groups, excluded, _score_query(parsed, keying, tuning), optional, every)
+    return Plan(groups, excluded, _score_query(parsed, keying, tuning), optional, every, stretches)
+
+
+def _stretches(group: Group, words: list[Need]) -> list[tuple[Need, list[Need]]]:
+    """Each stretch of plain text as one need (all its syllables in order) with its words' needs."""
+    out, i = [], 0
+    for run in group.runs:
+        size, taken = len(_flat(run)), []
+        while i < len(words) and sum(len(n.terms) for n in taken) < size:
+            taken.append(words[i])
+            i += 1
+        whole = Need(" ".join(n.text for n in taken), tuple(t for n in taken for t in n.terms))
+        out.append((whole, taken))
+    return out
 
 
 class _Keying:

@@ -106,7 +106,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         return matching.top(cols, matching.scored(cols, p.score, chosen.docnums), SUGGEST_DEPTH, "relevance")
 
     shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
-    marks = selection.required + selection.dropped
+    marks = plan.marks(selection.required + selection.dropped)
     return Results(
         query=req.q,
         total=len(found),
@@ -178,9 +178,9 @@ def _facet_order(name: str):
     return lambda kv: kv[0] or ""
 
 
-def hits(searcher, marks: list[query.Need], shown: list[tuple[int, float]], stored=None) -> list[Hit]:
-    """Hits from (docnum, score) pairs (score 0 when sorted by date), with ``marks`` highlighted
-    where they matched; ``stored`` reads a document's stored fields."""
+def hits(searcher, marks: list, shown: list[tuple[int, float]], stored=None) -> list[Hit]:
+    """Hits from (docnum, score) pairs (score 0 when sorted by date), with ``marks`` (see
+    ``query.Plan.marks``) highlighted where they matched; ``stored`` reads stored fields."""
     stored = stored or searcher.stored_fields
     matched = matching.marked(searcher.reader(), marks, [d for d, _ in shown])
     return [_hit(stored(d), matched[d], score) for d, score in shown]

@@ -69,6 +69,22 @@ SEARCH_RESPONSE = _closed(
         "hits": {"type": "array", "items": _ref("Hit")},
         "facets": FACETS,
         "suggestion": {**NULLABLE_STRING, "description": "A likelier spelling of the query, if any."},
+        "relaxed": {
+            "type": "boolean",
+            "description": "No article held every word of the query: the results hold `required`, "
+            "not `dropped`, and `total` counts them alone.",
+        },
+        "required": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The words (as typed) every result holds: each word's syllables adjacent "
+            "and in order; function words such as 'của', 'là' only add score.",
+        },
+        "dropped": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Words left out because no article held them all (empty unless relaxed).",
+        },
     }
 )
 ARTICLE = _closed(

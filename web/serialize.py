@@ -44,6 +44,9 @@ def results_json(results: search.Results) -> dict[str, Any]:
         "hits": [hit_json(hit) for hit in results.hits],
         "facets": {name: dict(counts) for name, counts in results.facets.items()},
         "suggestion": results.suggestion,
+        "relaxed": results.relaxed,
+        "required": list(results.required),
+        "dropped": list(results.dropped),
     }
 
 
