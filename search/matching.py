@@ -17,6 +17,7 @@ raises rather than being evaluated wrongly.
 
 import datetime as dt
 import functools
+import math
 import threading
 import weakref
 from collections import OrderedDict
@@ -245,25 +246,29 @@ _NEEDS_LOCK = threading.Lock()
 class Selection:
     """The articles a query matches, and what they were required to hold.
 
-    ``dropped``: needs left out because no allowed article held them all (``relaxed``).
+    Each holds every need of ``required`` that is a phrase or clause, and at least ``minimum`` of its
+    words (all of them unless the query is long). ``dropped``: words left out because no allowed
+    article held enough of them (``relaxed``).
     """
 
     docnums: np.ndarray
     required: list[Need] = field(default_factory=list)
     dropped: list[Need] = field(default_factory=list)
+    minimum: int = 0
 
     @property
     def relaxed(self) -> bool:
         return bool(self.dropped)
 
 
-def select(cols: Columns, plan: Plan, mask: np.ndarray) -> Selection:
-    """Allowed articles holding every need of some group and no excluded need.
+def select(cols: Columns, plan: Plan, mask: np.ndarray, long_words: int, long_share: float) -> Selection:
+    """Allowed articles holding every need of some group (at least ``long_share`` of its words when
+    it has more than ``long_words``) and no excluded need.
 
     When none does, relax like Meilisearch's "frequency" strategy: leave out, in every group, the
-    need that narrows least (one no allowed article holds first, then the one most articles hold),
-    until something matches or each group is down to one need it cannot lose. Phrases and
-    ``title:`` clauses are never left out.
+    word that narrows least (one no allowed article holds first, then the one most articles hold),
+    until something matches or each group is down to one need. Phrases and ``title:`` clauses are
+    never left out.
     """
     allowed = mask.copy()
     for need in plan.excluded:
@@ -272,10 +277,15 @@ def select(cols: Columns, plan: Plan, mask: np.ndarray) -> Selection:
         return Selection(np.flatnonzero(allowed))
     groups = [list(g) for g in plan.groups]
     dropped: list[Need] = []
+
+    def minimum(group: list[Need]) -> int:
+        words = sum(n.droppable for n in group)
+        return words if words <= long_words else math.ceil(long_share * words)
+
     while True:
         present = np.zeros(cols.n, dtype=bool)
         for group in groups:
-            present |= _holding_all(cols, group, allowed)
+            present |= _holding(cols, group, minimum(group), allowed)
         if present.any():
             break
         losing = [_least_narrowing(cols, g, allowed) for g in groups]
@@ -286,18 +296,32 @@ def select(cols: Columns, plan: Plan, mask: np.ndarray) -> Selection:
                 group.remove(need)
                 dropped.append(need)
     required = list(dict.fromkeys(n for g in groups for n in g))
-    return Selection(np.flatnonzero(present), required, list(dict.fromkeys(dropped)))
+    least = min(minimum(g) + sum(not n.droppable for n in g) for g in groups)
+    return Selection(np.flatnonzero(present), required, list(dict.fromkeys(dropped)), least)
 
 
-def _holding_all(cols: Columns, needs: list[Need], allowed: np.ndarray) -> np.ndarray:
+def _holding(cols: Columns, needs: list[Need], minimum: int, allowed: np.ndarray) -> np.ndarray:
+    """Allowed articles holding every clause of the group and at least ``minimum`` of its words."""
     present = allowed.copy()
-    for need in sorted(needs, key=lambda n: len(need_docs(cols, n))):
-        held = np.zeros(cols.n, dtype=bool)
-        held[need_docs(cols, need)] = True
-        present &= held
-        if not present.any():
-            break
-    return present
+    words = [n for n in needs if n.droppable]
+    for need in sorted((n for n in needs if not n.droppable), key=lambda n: len(need_docs(cols, n))):
+        present &= _dense_docs(cols, need_docs(cols, need))
+    if minimum == len(words):
+        for need in sorted(words, key=lambda n: len(need_docs(cols, n))):
+            if not present.any():
+                break
+            present &= _dense_docs(cols, need_docs(cols, need))
+        return present
+    count = np.zeros(cols.n, dtype=np.int16)
+    for need in words:
+        count[need_docs(cols, need)] += 1
+    return present & (count >= minimum)
+
+
+def _dense_docs(cols: Columns, docnums: np.ndarray) -> np.ndarray:
+    held = np.zeros(cols.n, dtype=bool)
+    held[docnums] = True
+    return held
 
 
 def _least_narrowing(cols: Columns, group: list[Need], allowed: np.ndarray) -> Need | None:

@@ -36,6 +36,7 @@ class Results:
     relaxed: bool = False  # no article held every word: these hold ``required``, not ``dropped``
     required: list[str] = field(default_factory=list)  # the words every result holds
     dropped: list[str] = field(default_factory=list)  # words left out because no article held all
+    min_words: int = 0  # each result holds at least this many of ``required`` (all, unless long)
 
     @property
     def pages(self) -> int:
@@ -54,4 +55,5 @@ class Results:
             "relaxed": self.relaxed,
             "required": self.required,
             "dropped": self.dropped,
+            "min_words": self.min_words,
         }

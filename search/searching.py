@@ -90,7 +90,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     allowed = matching.allowed(cols, req.date_from, req.date_to, req.category)
     doc_freq = _doc_freq(searcher)
     plan = query.plan(parsed, doc_freq, tuning)
-    selection = matching.select(cols, plan, allowed)
+    selection = matching.select(cols, plan, allowed, tuning.long_words, tuning.long_share)
     found = matching.scored(cols, plan.score, selection.docnums)
     stored = functools.lru_cache(maxsize=None)(searcher.stored_fields)  # re-rank and page share them
     if sort == "relevance":
@@ -102,7 +102,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         """The best matches of the set (of a respelled query's set), whatever the page and sort."""
         if p is plan:
             return _ranked(cols, found, SUGGEST_DEPTH, stored, parsed, tuning)
-        chosen = matching.select(cols, p, allowed)
+        chosen = matching.select(cols, p, allowed, tuning.long_words, tuning.long_share)
         return matching.top(cols, matching.scored(cols, p.score, chosen.docnums), SUGGEST_DEPTH, "relevance")
 
     shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
@@ -119,6 +119,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         relaxed=selection.relaxed,
         required=[n.text for n in selection.required],
         dropped=[n.text for n in selection.dropped],
+        min_words=selection.minimum,
     )
 
 

@@ -114,10 +114,13 @@ def test_when_no_article_holds_every_word_the_least_selective_are_dropped_visibl
     arts = [article(f"gold{i}", "Giá vàng tăng", "Giá vàng trong nước tăng mạnh.") for i in range(12)]
     arts.append(article("date", "Tin ngày 22/10/2013", "Ngày 22/10/2013 trời nắng."))
     arts.append(article("other", "Tin khác", "Không liên quan."))
-    res = make_index(arts).search("Giá vàng tăng ngày 22/10/2013", per_page=20)
+    ix = make_index(arts)
+    res = ix.search("Giá vàng ngày 22/10/2013", per_page=20)
     assert ids(res) == ["date"] and res.total == 1
-    assert res.relaxed and res.required == ["ngày", "22/10/2013"]
-    assert sorted(res.dropped) == ["Giá", "tăng", "vàng"]
+    assert res.relaxed and res.required == ["ngày", "22/10/2013"] and res.min_words == 2
+    assert sorted(res.dropped) == ["Giá", "vàng"]
+    long = ix.search("Giá vàng tăng ngày 22/10/2013", per_page=20)  # five words: three suffice
+    assert not long.relaxed and long.min_words == 3 and long.total == 12
 
 
 def test_title_field_restricts_to_titles(ix):

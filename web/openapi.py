@@ -85,6 +85,12 @@ SEARCH_RESPONSE = _closed(
             "items": {"type": "string"},
             "description": "Words left out because no article held them all (empty unless relaxed).",
         },
+        "min_words": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Each result holds at least this many of `required`: all of them, except "
+            "in a query of more than 4 words, where 60% (rounded up) suffice.",
+        },
     }
 )
 ARTICLE = _closed(

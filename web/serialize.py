@@ -47,6 +47,7 @@ def results_json(results: search.Results) -> dict[str, Any]:
         "relaxed": results.relaxed,
         "required": list(results.required),
         "dropped": list(results.dropped),
+        "min_words": results.min_words,
     }
 
 
