@@ -199,13 +199,54 @@ class Block:
         """The postings' encoded values (None each for value-less formats, as Whoosh gives them)."""
         if self._value_code == NO_VALUES:
             return (None,) * self.count
+        section, bounds = self._sections()
+        return tuple(section[s:e] for s, e in itertools.pairwise(bounds.tolist()))
+
+    def positions(self, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``held``, position) of every position of the postings at ``held``, decoded
+        together: a phrase check reads thousands of postings, too many for a call each."""
+        if self._value_code == NO_VALUES or not len(held):
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        section, bounds = self._sections()
+        raw = np.frombuffer(section, np.uint8)
+        starts, ends = bounds[held], bounds[held + 1]
+        owners, positions = [], []
+        for code, size in ((b"B", 1), (b"H", 2), (b"I", 4)):
+            chosen = np.flatnonzero((raw[np.minimum(starts, len(raw) - 1)] == code[0]) & (ends > starts))
+            if len(chosen):
+                counts = (ends[chosen] - starts[chosen] - 1) // size
+                owner, found = _decode_runs(raw, starts[chosen] + 1, counts, size)
+                owners.append(chosen[owner])
+                positions.append(found)
+        if not owners:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        owner, found = np.concatenate(owners), np.concatenate(positions)
+        order = np.argsort(owner, kind="stable")  # by posting, each posting's positions ascending
+        return owner[order], found[order]
+
+    def _sections(self) -> tuple[bytes, np.ndarray]:
+        """The values section and the start of each posting's value in it (and the end of the last)."""
         section = self._values
         if self._value_code == DEFLATED:
             section = zlib.decompress(section, -15)
         len_dtype = UINTS[section[:1]]
         lengths = np.frombuffer(section, len_dtype, self.count, 1)
         bounds = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))) + 1 + lengths.nbytes
-        return tuple(section[s:e] for s, e in itertools.pairwise(bounds.tolist()))
+        return section, bounds
+
+
+def _decode_runs(raw: np.ndarray, starts: np.ndarray, counts: np.ndarray, size: int) -> tuple:
+    """Runs of little-endian unsigned deltas (``counts[i]`` of ``size`` bytes from ``starts[i]``),
+    each summed into its positions: (run index, position) for every number."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    offsets = starts[owner] + (np.arange(len(owner)) - first[owner]) * size
+    deltas = np.zeros(len(owner), dtype=np.int64)
+    for byte in range(size):
+        deltas |= raw[offsets + byte].astype(np.int64) << (8 * byte)
+    running = np.cumsum(deltas)
+    before = np.concatenate(([0], running))[first]  # the sum of earlier runs, taken off each run
+    return owner, running - before[owner]
 
 
 class CompactLeafMatcher(W3LeafMatcher):
@@ -447,34 +488,35 @@ def term_positions(reader, fieldname: str, text: bytes, docnums: np.ndarray) -> 
 
 
 def _leaf_positions(reader, fieldname: str, text: bytes, docnums: np.ndarray) -> tuple[np.ndarray, ...]:
-    docs: list[int] = []
-    positions: list[np.ndarray] = []
+    docs: list[np.ndarray] = [np.empty(0, np.int64)]
+    positions: list[np.ndarray] = [np.empty(0, np.int64)]
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return docs[0], positions[0]
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
         matcher.reset()
-    if not isinstance(matcher, CompactLeafMatcher):
-        for docnum in docnums.tolist():
-            if matcher.is_active() and matcher.id() < docnum:
-                matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                found = matcher.value_as("positions")
-                docs += [docnum] * len(found)
-                positions.append(np.array(found, dtype=np.int64))
-    else:
+    if isinstance(matcher, CompactLeafMatcher):
         _compact_positions(matcher, docnums, docs, positions)
-    if not positions:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.array(docs, dtype=np.int64), np.concatenate(positions)
+        return np.concatenate(docs), np.concatenate(positions)
+    for docnum in docnums.tolist():
+        if matcher.is_active() and matcher.id() < docnum:
+            matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            found = matcher.value_as("positions")
+            docs.append(np.full(len(found), docnum, dtype=np.int64))
+            positions.append(np.array(found, dtype=np.int64))
+    return np.concatenate(docs), np.concatenate(positions)
 
 
-def _compact_positions(matcher, docnums: np.ndarray, docs: list[int], positions: list[np.ndarray]) -> None:
+def _compact_positions(matcher, docnums: np.ndarray, docs: list, positions: list) -> None:
     matcher.reset()
-    i = 0
+    i, first = 0, int(docnums[0]) if len(docnums) else 0
     while not matcher._atend and i < len(docnums):
+        if matcher._maxid < first:  # a block before the next wanted document: only its header is read
+            matcher._next_block()
+            continue
         j = int(np.searchsorted(docnums, matcher._maxid, side="right"))
         if j > i:
             block = matcher._block()
@@ -482,15 +524,11 @@ def _compact_positions(matcher, docnums: np.ndarray, docs: list[int], positions:
             wanted = docnums[i:j]
             at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
             held = at[ids[at] == wanted]
-            if len(held):
-                values = block.values()
-                for k in held.tolist():
-                    if not values[k]:
-                        continue
-                    found = increasing_array(values[k])
-                    docs += [int(ids[k])] * len(found)
-                    positions.append(found)
+            owners, found = block.positions(held)
+            docs.append(ids[held][owners])
+            positions.append(found)
             i = j
+            first = int(docnums[i]) if i < len(docnums) else first
         matcher._next_block()
 
 

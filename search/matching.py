@@ -383,12 +383,20 @@ def sequence_starts(reader, terms: tuple, docnums: np.ndarray) -> tuple[np.ndarr
             break
         docs, positions = term_positions(reader, fieldname, reader.schema[fieldname].to_bytes(text), docnums)
         keep = positions >= shift
-        found = np.unique((docs[keep] << 32) | (positions[keep] - shift))
-        keys = found if keys is None else np.intersect1d(keys, found, assume_unique=True)
+        found = (docs[keep] << 32) | (positions[keep] - shift)  # ascending: docs, then positions
+        keys = found if keys is None else _sorted_common(keys, found)
         docnums = np.unique(keys >> 32)
     if keys is None or not len(docnums):
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return keys >> 32, keys & 0xFFFFFFFF
+
+
+def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The items of ascending ``a`` that ascending ``b`` holds, without sorting either again."""
+    if not len(a) or not len(b):
+        return a[:0]
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    return a[b[at] == a]
 
 
 def marked(reader, marks: list[tuple[Need, list[Need]]], docnums: list[int]) -> dict[int, list]:

@@ -93,15 +93,18 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     selection = matching.select(cols, plan, allowed, tuning.long_words, tuning.long_share)
     found = matching.scored(cols, plan.score, selection.docnums)
     stored = functools.lru_cache(maxsize=None)(searcher.stored_fields)  # re-rank and page share them
-    if sort == "relevance":
-        ranked = _ranked(cols, found, req.page * req.per_page, stored, parsed, tuning)
-    else:
-        ranked = matching.top(cols, found, req.page * req.per_page, sort)
+    depth = req.page * req.per_page
+
+    @functools.cache
+    def by_relevance() -> list[tuple[int, float]]:
+        return _ranked(cols, found, max(depth, SUGGEST_DEPTH), stored, parsed, tuning)
+
+    ranked = by_relevance() if sort == "relevance" else matching.top(cols, found, depth, sort)
 
     def best(p: query.Plan) -> list[tuple[int, float]]:
         """The best matches of the set (of a respelled query's set), whatever the page and sort."""
         if p is plan:
-            return _ranked(cols, found, SUGGEST_DEPTH, stored, parsed, tuning)
+            return by_relevance()[:SUGGEST_DEPTH]
         chosen = matching.select(cols, p, allowed, tuning.long_words, tuning.long_share)
         return matching.top(cols, matching.scored(cols, p.score, chosen.docnums), SUGGEST_DEPTH, "relevance")
 
