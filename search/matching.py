@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import math
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -237,10 +238,6 @@ def terms(q: Q.Query) -> set[tuple[str, str]]:
 
 # --- what a query requires ------------------------------------------------------------------------
 
-NEED_CACHE_BYTES = 16 * 2**20  # holders of multi-syllable needs kept per generation ("hà nội" repeats)
-_NEEDS: "weakref.WeakKeyDictionary[Columns, OrderedDict]" = weakref.WeakKeyDictionary()
-_NEEDS_LOCK = threading.Lock()
-
 
 @dataclass
 class Selection:
@@ -248,31 +245,37 @@ class Selection:
 
     Each holds every need of ``required`` that is a phrase or clause, and at least ``minimum`` of its
     words (all of them unless the query is long). ``dropped``: words left out because no allowed
-    article held enough of them (``relaxed``).
+    article held enough of them (``relaxed``). ``approximate``: the work budget ran out before the
+    order of some words' syllables was checked everywhere; those articles hold every syllable.
     """
 
     docnums: np.ndarray
     required: list[Need] = field(default_factory=list)
     dropped: list[Need] = field(default_factory=list)
     minimum: int = 0
+    approximate: bool = False
 
     @property
     def relaxed(self) -> bool:
         return bool(self.dropped)
 
 
-def select(cols: Columns, plan: Plan, mask: np.ndarray, long_words: int, long_share: float) -> Selection:
+def select(
+    cols: Columns, plan: Plan, mask: np.ndarray, long_words: int, long_share: float, seconds: float = 1.0
+) -> Selection:
     """Allowed articles holding every need of some group (at least ``long_share`` of its words when
-    it has more than ``long_words``) and no excluded need.
+    it has more than ``long_words``) and no excluded need; checking positions stops after
+    ``seconds`` (the rest of the candidates are taken on their syllables, flagged ``approximate``).
 
     When none does, relax like Meilisearch's "frequency" strategy: leave out, in every group, the
     word that narrows least (one no allowed article holds first, then the one most articles hold),
     until something matches or each group is down to one need. Phrases and ``title:`` clauses are
     never left out.
     """
+    holders = _Holders(cols, time.monotonic() + seconds)
     allowed = mask.copy()
     for need in plan.excluded:
-        allowed[need_docs(cols, need)] = False
+        allowed[holders(need)] = False
     if not plan.groups:
         return Selection(np.flatnonzero(allowed))
     groups = [list(g) for g in plan.groups]
@@ -285,10 +288,10 @@ def select(cols: Columns, plan: Plan, mask: np.ndarray, long_words: int, long_sh
     while True:
         present = np.zeros(cols.n, dtype=bool)
         for group in groups:
-            present |= _holding(cols, group, minimum(group), allowed)
+            present |= _holding(holders, group, minimum(group), allowed)
         if present.any():
             break
-        losing = [_least_narrowing(cols, g, allowed) for g in groups]
+        losing = [_least_narrowing(holders, g, allowed) for g in groups]
         if not any(losing):
             break
         for group, need in zip(groups, losing, strict=True):
@@ -297,40 +300,36 @@ def select(cols: Columns, plan: Plan, mask: np.ndarray, long_words: int, long_sh
                 dropped.append(need)
     required = list(dict.fromkeys(n for g in groups for n in g))
     least = min(minimum(g) + sum(not n.droppable for n in g) for g in groups)
-    return Selection(np.flatnonzero(present), required, list(dict.fromkeys(dropped)), least)
+    return Selection(
+        np.flatnonzero(present), required, list(dict.fromkeys(dropped)), least, holders.approximate
+    )
 
 
-def _holding(cols: Columns, needs: list[Need], minimum: int, allowed: np.ndarray) -> np.ndarray:
+def _holding(holders: "_Holders", needs: list[Need], minimum: int, allowed: np.ndarray) -> np.ndarray:
     """Allowed articles holding every clause of the group and at least ``minimum`` of its words."""
     present = allowed.copy()
     words = [n for n in needs if n.droppable]
-    for need in sorted((n for n in needs if not n.droppable), key=lambda n: len(need_docs(cols, n))):
-        present &= _dense_docs(cols, need_docs(cols, need))
+    for need in sorted((n for n in needs if not n.droppable), key=holders.count):
+        present &= holders.dense(need)
     if minimum == len(words):
-        for need in sorted(words, key=lambda n: len(need_docs(cols, n))):
+        for need in sorted(words, key=holders.count):
             if not present.any():
                 break
-            present &= _dense_docs(cols, need_docs(cols, need))
+            present &= holders.dense(need)
         return present
-    count = np.zeros(cols.n, dtype=np.int16)
+    count = np.zeros(holders.cols.n, dtype=np.int16)
     for need in words:
-        count[need_docs(cols, need)] += 1
+        count[holders(need)] += 1
     return present & (count >= minimum)
 
 
-def _dense_docs(cols: Columns, docnums: np.ndarray) -> np.ndarray:
-    held = np.zeros(cols.n, dtype=bool)
-    held[docnums] = True
-    return held
-
-
-def _least_narrowing(cols: Columns, group: list[Need], allowed: np.ndarray) -> Need | None:
+def _least_narrowing(holders: "_Holders", group: list[Need], allowed: np.ndarray) -> Need | None:
     droppable = [n for n in group if n.droppable]
     if len(group) < 2 or not droppable:
         return None
 
     def narrowing(need: Need) -> tuple[bool, int]:
-        held = int(allowed[need_docs(cols, need)].sum())
+        held = int(allowed[holders(need)].sum())
         return held > 0, -held
 
     return min(droppable, key=narrowing)
@@ -344,34 +343,62 @@ def scored(cols: Columns, q: Q.Query | None, docnums: np.ndarray) -> Matches:
     return Matches(docnums, acc[docnums])
 
 
-def need_docs(cols: Columns, need: Need) -> np.ndarray:
-    """Docnums (ascending, deleted ones included) holding the need's syllables in order."""
-    if len(need.terms) == 1:
-        return cols.term(*need.terms[0])[0]
-    with _NEEDS_LOCK:
-        cache = _NEEDS.setdefault(cols, OrderedDict())
-        if need in cache:
-            cache.move_to_end(need)
-            return cache[need]
-    found = _sequence_holders(cols, need)
-    with _NEEDS_LOCK:
-        cache[need] = found
-        while sum(a.nbytes for a in cache.values()) > NEED_CACHE_BYTES and len(cache) > 1:
-            cache.popitem(last=False)
-    return found
+NEED_CACHE_BYTES = 16 * 2**20  # holders of multi-syllable needs kept per generation ("hà nội" repeats)
+CHECK_CHUNK = 4096  # candidates whose positions are read between two looks at the clock
+_NEEDS: "weakref.WeakKeyDictionary[Columns, OrderedDict]" = weakref.WeakKeyDictionary()
+_NEEDS_LOCK = threading.Lock()
 
 
-def _sequence_holders(cols: Columns, need: Need) -> np.ndarray:
-    """Holders of every syllable; those with the need's token hold the sequence (pyvi joined the
-    syllables there), the others are confirmed by their positions."""
-    candidates = functools.reduce(np.intersect1d, [cols.term(*t)[0] for t in need.terms])
-    sure = np.empty(0, np.int64)
-    if need.token is not None and len(candidates):
-        sure = np.intersect1d(candidates, cols.term(*need.token)[0], assume_unique=True)
-        candidates = np.setdiff1d(candidates, sure, assume_unique=True)
-    candidates = candidates[cols.live[candidates]]
-    docs, _starts = sequence_starts(cols.searcher.reader(), need.terms, candidates)
-    return np.union1d(sure, docs)
+class _Holders:
+    """Docnums (ascending, deleted ones included) holding each need's syllables in order, for one
+    request: cached per generation when complete, taken on their syllables past the deadline."""
+
+    def __init__(self, cols: Columns, deadline: float):
+        self.cols, self.deadline, self.approximate = cols, deadline, False
+
+    def __call__(self, need: Need) -> np.ndarray:
+        if len(need.terms) == 1:
+            return self.cols.term(*need.terms[0])[0]
+        with _NEEDS_LOCK:
+            cache = _NEEDS.setdefault(self.cols, OrderedDict())
+            if need in cache:
+                cache.move_to_end(need)
+                return cache[need]
+        found, complete = self._sequence_holders(need)
+        self.approximate |= not complete
+        if complete:
+            with _NEEDS_LOCK:
+                cache[need] = found
+                while sum(a.nbytes for a in cache.values()) > NEED_CACHE_BYTES and len(cache) > 1:
+                    cache.popitem(last=False)
+        return found
+
+    def count(self, need: Need) -> int:
+        return len(self(need))
+
+    def dense(self, need: Need) -> np.ndarray:
+        held = np.zeros(self.cols.n, dtype=bool)
+        held[self(need)] = True
+        return held
+
+    def _sequence_holders(self, need: Need) -> tuple[np.ndarray, bool]:
+        """Holders of every syllable; those with the need's token hold the sequence (pyvi joined the
+        syllables there), the others are confirmed by their positions while time allows."""
+        cols = self.cols
+        candidates = functools.reduce(np.intersect1d, [cols.term(*t)[0] for t in need.terms])
+        sure = np.empty(0, np.int64)
+        if need.token is not None and len(candidates):
+            sure = np.intersect1d(candidates, cols.term(*need.token)[0], assume_unique=True)
+            candidates = np.setdiff1d(candidates, sure, assume_unique=True)
+        candidates = candidates[cols.live[candidates]]
+        found = [sure]
+        for start in range(0, len(candidates), CHECK_CHUNK):
+            if time.monotonic() > self.deadline:
+                found.append(candidates[start:])
+                return np.unique(np.concatenate(found)), False
+            chunk = candidates[start : start + CHECK_CHUNK]
+            found.append(np.unique(sequence_starts(cols.searcher.reader(), need.terms, chunk)[0]))
+        return np.unique(np.concatenate(found)), True
 
 
 def sequence_starts(reader, terms: tuple, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

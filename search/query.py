@@ -37,6 +37,7 @@ from search.text import exact_key, fold, has_diacritics, nfc
 MAX_QUERY_CHARS = 500
 DocFreq = Callable[[str, bool], float]  # (key, folded) → share of articles holding it
 MAX_WORDS = 32  # words beyond this are dropped: hundreds of terms would only cost time
+MAX_CLAUSES = 16  # phrases, title: clauses and exclusions beyond this are dropped, likewise
 TEXT = "text"  # title, summary and body (see search.schema)
 TITLE = "title_words"
 FIELD_PREFIXES = {"title": TITLE, "tieude": TITLE, "tiêu_đề": TITLE}
@@ -230,11 +231,23 @@ def parse(text: str) -> ParsedQuery:
 
 
 def _cap_words(parsed: ParsedQuery) -> None:
-    """Keep the first ``MAX_WORDS`` plain words of the query: hundreds of terms would only cost time."""
-    left = MAX_WORDS
+    """Keep the first ``MAX_WORDS`` plain words (and the stretches of text they stand in: word
+    candidates come from those) and ``MAX_CLAUSES`` phrases, fields and exclusions of the query:
+    hundreds of terms or position checks would only cost time."""
+    words, clauses = MAX_WORDS, MAX_CLAUSES
     for group in parsed.groups:
-        del group.words[left:]
-        left -= len(group.words)
+        del group.words[words:]
+        words -= len(group.words)
+        units = sum(len(w) for w in group.words)
+        runs = []
+        for run in group.runs:
+            if units > 0:
+                runs.append(run[:units])
+            units -= len(run)
+        group.runs = runs
+        del group.required[clauses:]
+        clauses -= len(group.required)
+    del parsed.excluded[max(0, clauses) :]
 
 
 def _add_run(group: Group, run: list[str]) -> None:

@@ -37,6 +37,7 @@ class Results:
     required: list[str] = field(default_factory=list)  # the words every result holds
     dropped: list[str] = field(default_factory=list)  # words left out because no article held all
     min_words: int = 0  # each result holds at least this many of ``required`` (all, unless long)
+    approximate: bool = False  # the work budget ran out: some results hold the words' syllables apart
 
     @property
     def pages(self) -> int:
@@ -56,4 +57,5 @@ class Results:
             "required": self.required,
             "dropped": self.dropped,
             "min_words": self.min_words,
+            "approximate": self.approximate,
         }

@@ -23,6 +23,7 @@ RERANK_DEPTH = 30
 LEAD_CHARS = 400  # the lead of an article without a summary: about its first two sentences
 BONUS_CHARS = 1000  # a title or summary is read this far for the bonus (news ones are far shorter)
 MAX_DEPTH = 10_000  # page * per_page: deeper pages cost memory for nothing a reader uses
+MATCH_SECONDS = 0.5  # checking where words stand stops then: the rest is counted on its syllables
 SUGGEST_DEPTH = 20  # the best matches whose words restore a query's accents
 FACETS = {"years": "year", "months": "month", "categories": "category"}
 
@@ -90,7 +91,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     allowed = matching.allowed(cols, req.date_from, req.date_to, req.category)
     doc_freq = _doc_freq(searcher)
     plan = query.plan(parsed, doc_freq, tuning)
-    selection = matching.select(cols, plan, allowed, tuning.long_words, tuning.long_share)
+    selection = matching.select(cols, plan, allowed, tuning.long_words, tuning.long_share, MATCH_SECONDS)
     found = matching.scored(cols, plan.score, selection.docnums)
     stored = functools.lru_cache(maxsize=None)(searcher.stored_fields)  # re-rank and page share them
     depth = req.page * req.per_page
@@ -105,7 +106,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         """The best matches of the set (of a respelled query's set), whatever the page and sort."""
         if p is plan:
             return by_relevance()[:SUGGEST_DEPTH]
-        chosen = matching.select(cols, p, allowed, tuning.long_words, tuning.long_share)
+        chosen = matching.select(cols, p, allowed, tuning.long_words, tuning.long_share, MATCH_SECONDS / 4)
         return matching.top(cols, matching.scored(cols, p.score, chosen.docnums), SUGGEST_DEPTH, "relevance")
 
     shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
@@ -123,6 +124,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         required=[n.text for n in selection.required],
         dropped=[n.text for n in selection.dropped],
         min_words=selection.minimum,
+        approximate=selection.approximate,
     )
 
 

@@ -121,3 +121,25 @@ def test_an_or_query_returns_the_union(ix):
 def test_function_words_do_not_decide_matching_but_content_words_do(ix):
     res = ix.search("giá vàng của hôm nay", per_page=100)
     assert ids(res) == {"gold"} and "của" not in res.required
+
+
+def test_past_the_work_deadline_word_order_is_taken_on_trust_and_flagged(ix):
+    from search import matching, query, searching
+
+    searcher = ix.searcher()
+    cols = matching.columns(searcher)
+    plan = query.plan(query.parse('"bạc vàng"'), searching._doc_freq(searcher))
+    rushed = matching.select(cols, plan, cols.live, 4, 0.6, seconds=-1)
+    checked = matching.select(cols, plan, cols.live, 4, 0.6)
+    assert rushed.approximate and len(rushed.docnums) == 2  # "vàng và bạc": both syllables, apart
+    assert not checked.approximate and len(checked.docnums) == 0
+
+
+def test_a_long_query_keeps_only_the_word_candidates_of_the_words_it_keeps(ix):
+    from search import query
+
+    parsed = query.parse(" ".join(f"a{i}" for i in range(120)))
+    assert len(parsed.words) == query.MAX_WORDS
+    assert sum(len(run) for run in parsed.runs) == query.MAX_WORDS
+    many = query.parse(" ".join(f'"c {i}"' for i in range(40)))
+    assert len(many.required) == query.MAX_CLAUSES

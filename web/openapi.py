@@ -91,6 +91,11 @@ SEARCH_RESPONSE = _closed(
             "description": "Each result holds at least this many of `required`: all of them, except "
             "in a query of more than 4 words, where 60% (rounded up) suffice.",
         },
+        "approximate": {
+            "type": "boolean",
+            "description": "The request's work budget ran out before every candidate's word order "
+            "was checked: some results hold a word's syllables, not necessarily together.",
+        },
     }
 )
 ARTICLE = _closed(

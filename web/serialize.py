@@ -48,6 +48,7 @@ def results_json(results: search.Results) -> dict[str, Any]:
         "required": list(results.required),
         "dropped": list(results.dropped),
         "min_words": results.min_words,
+        "approximate": results.approximate,
     }
 
 
