@@ -260,19 +260,16 @@ class Selection:
         return bool(self.dropped)
 
 
-def select(
-    cols: Columns, plan: Plan, mask: np.ndarray, long_words: int, long_share: float, seconds: float = 1.0
-) -> Selection:
+def select(holders: "Holders", plan: Plan, mask: np.ndarray, long_words: int, long_share: float) -> Selection:
     """Allowed articles holding every need of some group (at least ``long_share`` of its words when
-    it has more than ``long_words``) and no excluded need; checking positions stops after
-    ``seconds`` (the rest of the candidates are taken on their syllables, flagged ``approximate``).
+    it has more than ``long_words``) and no excluded need.
 
     When none does, relax like Meilisearch's "frequency" strategy: leave out, in every group, the
     word that narrows least (one no allowed article holds first, then the one most articles hold),
     until something matches or each group is down to one need. Phrases and ``title:`` clauses are
     never left out.
     """
-    holders = _Holders(cols, time.monotonic() + seconds)
+    cols = holders.cols
     allowed = mask.copy()
     for need in plan.excluded:
         allowed[holders(need)] = False
@@ -305,7 +302,7 @@ def select(
     )
 
 
-def _holding(holders: "_Holders", needs: list[Need], minimum: int, allowed: np.ndarray) -> np.ndarray:
+def _holding(holders: "Holders", needs: list[Need], minimum: int, allowed: np.ndarray) -> np.ndarray:
     """Allowed articles holding every clause of the group and at least ``minimum`` of its words."""
     present = allowed.copy()
     words = [n for n in needs if n.droppable]
@@ -323,7 +320,7 @@ def _holding(holders: "_Holders", needs: list[Need], minimum: int, allowed: np.n
     return present & (count >= minimum)
 
 
-def _least_narrowing(holders: "_Holders", group: list[Need], allowed: np.ndarray) -> Need | None:
+def _least_narrowing(holders: "Holders", group: list[Need], allowed: np.ndarray) -> Need | None:
     droppable = [n for n in group if n.droppable]
     if len(group) < 2 or not droppable:
         return None
@@ -349,12 +346,13 @@ _NEEDS: "weakref.WeakKeyDictionary[Columns, OrderedDict]" = weakref.WeakKeyDicti
 _NEEDS_LOCK = threading.Lock()
 
 
-class _Holders:
+class Holders:
     """Docnums (ascending, deleted ones included) holding each need's syllables in order, for one
-    request: cached per generation when complete, taken on their syllables past the deadline."""
+    request: cached per generation when complete; past ``seconds`` of position checks in the
+    request, the remaining candidates are taken on their syllables (``approximate``)."""
 
-    def __init__(self, cols: Columns, deadline: float):
-        self.cols, self.deadline, self.approximate = cols, deadline, False
+    def __init__(self, cols: Columns, seconds: float):
+        self.cols, self.deadline, self.approximate = cols, time.monotonic() + seconds, False
 
     def __call__(self, need: Need) -> np.ndarray:
         if len(need.terms) == 1:

@@ -11,11 +11,11 @@ a unit of the pyvi-segmented query; it is held when its syllables stand adjacent
 compound such as "TP.HCM" or "13/11/2023" by its parts, likewise). Each syllable is compared with
 its marks when typed with any (any tone placement: "hoà" = "hòa"), folded when typed without ("ha
 Nội" works); a syllable typed without marks in a query that has marks elsewhere is taken as typed
-when the index knows that unmarked form (``Tuning.as_typed``), so "thuế quan" never matches
-"quân". Very common function and question words (``STOPWORDS``: "của", "và", "là", "gì", …) are
-not required when the alternative has other words: they only add score. Phrases and ``title:``
-clauses are required as typed; exclusions remove. When no article holds every word,
-``search.searching`` relaxes visibly (``search.matching.relaxed``).
+when the index holds its word so ("đô la", "thuế quan" never match "là", "quân"), folded otherwise.
+Very common function and question words (``STOPWORDS``: "của", "và", "là", "gì", …) are not
+required when the alternative has other words: they only add score. Phrases and ``title:`` clauses
+are required as typed; exclusions remove. When no article holds every word, ``search.searching``
+relaxes visibly (``search.matching.select``).
 
 Ranking: every syllable, compound, part and word candidate of the query is a BM25F term leaf over
 title, summary and body; the matched articles are ranked by their sum, then the first ones by the
@@ -35,7 +35,8 @@ from search.segment import Unit, segment, units
 from search.text import exact_key, fold, has_diacritics, nfc
 
 MAX_QUERY_CHARS = 500
-DocFreq = Callable[[str, bool], float]  # (key, folded) → share of articles holding it
+DocFreq = Callable[[str, bool], int]  # (key, folded) → articles holding it
+Holds = Callable[["Need"], int]  # articles holding a need (its syllables in order)
 MAX_WORDS = 32  # words beyond this are dropped: hundreds of terms would only cost time
 MAX_CLAUSES = 16  # phrases, title: clauses and exclusions beyond this are dropped, likewise
 TEXT = "text"  # title, summary and body (see search.schema)
@@ -73,13 +74,11 @@ class Tuning:
     0.993 → 0.999 / 0.999. The other weights were swept before it (title_phrase 0–3, covered
     0.3–0.7, word 0.7–1.5, BM25 K1 0.9–1.6 and B 0.3–0.4): none was better on every set A figure.
 
-    ``as_typed``: a syllable typed without marks in a query with marks elsewhere is compared as
-    typed when at least this share of the articles holding its folded form hold it unmarked
-    ("quan", "sinh", "cho" are; "ha" in "ha Nội" is not, and is folded).
-
     ``join``: pyvi never joins syllables typed without marks ("bong da" stays two words, and "da"
-    would read as "đã"); adjacent single syllables are one word when the index holds them as a
-    word in at least this share of the articles holding its rarest syllable ("bóng_đá").
+    would read as "đã"), nor some typed with them; adjacent single syllables are one word when the
+    index holds them as a word in at least this many articles ("bóng_đá", "tham_nhũng"). A ratio
+    to the rarest syllable's articles failed folded: "tham" is also "thăm" and "tham gia", so
+    "tham_nhung" was 1.6% of it.
 
     ``long_words`` / ``long_share``: a long query is a description or a question, not a list of
     words each result must hold ("Elasticsearch's minimum_should_match "3<75%""). Set A (all 199
@@ -98,9 +97,8 @@ class Tuning:
     covered: float = 0.5  # weight of a syllable inside a query word the index holds as a word
     title_phrase: float = 1.0  # score × (1 + this × share of the query found in order in the title)
     lead_phrase: float = 0.5  # score × (1 + this × share of the query found in order in the lead)
-    as_typed: float = 0.1
     stopword_share: float = 0.6
-    join: float = 0.05
+    join: int = 3
     long_words: int = 4  # a query of more words than this requires ``long_share`` of them
     long_share: float = 0.6
 
@@ -274,13 +272,16 @@ def _words(text: str) -> list[list[Unit]]:
 # --- what a query requires -----------------------------------------------------------------------
 
 
-def plan(parsed: ParsedQuery, doc_freq: DocFreq, tuning: Tuning = DEFAULT_TUNING) -> Plan:
+def plan(
+    parsed: ParsedQuery, doc_freq: DocFreq, tuning: Tuning = DEFAULT_TUNING, holds: Holds | None = None
+) -> Plan:
     """The needs of each alternative, the excluded needs and the scoring query, for one index.
 
-    ``doc_freq(key, folded)`` (share of articles holding a ``text`` key) decides how a syllable
-    typed without marks is compared and whether a folded function word is one.
+    ``doc_freq(key, folded)`` (articles holding a ``text`` key) finds the words pyvi did not join
+    and tells whether a folded function word is one; ``holds(need)`` (articles holding a need)
+    decides whether a word typed partly without marks is taken as typed.
     """
-    keying = _Keying(parsed.folded, doc_freq, tuning)
+    keying = _Keying(parsed.folded, doc_freq, tuning, holds)
     groups, optional, every, stretches = [], [], [], []
     for group in parsed.groups:
         typed = _joined(group.words, keying)
@@ -314,21 +315,27 @@ def _stretches(group: Group, words: list[Need]) -> list[tuple[Need, list[Need]]]
 class _Keying:
     """How each typed syllable is compared in this index: (field, key)."""
 
-    def __init__(self, folded: bool, doc_freq: DocFreq, tuning: Tuning):
-        self.folded, self.doc_freq, self.tuning = folded, doc_freq, tuning
+    def __init__(self, folded: bool, doc_freq: DocFreq, tuning: Tuning, holds: Holds | None):
+        self.folded, self.doc_freq, self.tuning, self.holds = folded, doc_freq, tuning, holds
+        self.unmarked_folded: set[str] = set()  # syllables typed without marks, compared folded
 
-    def is_folded(self, typed: str) -> bool:
-        if self.folded:
-            return True
-        if has_diacritics(typed):  # marks typed are compared: "bão" never matches "báo"
-            return False
-        key = exact_key(typed)
-        return self.doc_freq(key, False) < self.tuning.as_typed * self.doc_freq(fold(key), True)
-
-    def term(self, typed: str, base: str = TEXT) -> Term:
-        if self.is_folded(typed):
+    def term(self, typed: str, base: str = TEXT, as_typed: bool = True) -> Term:
+        if self.folded or not (as_typed or has_diacritics(typed)):
             return base + FOLDED_SUFFIX, fold(typed)
         return base, exact_key(typed)
+
+    def is_folded(self, typed: str) -> bool:
+        return self.folded or exact_key(typed) in self.unmarked_folded
+
+    def need(self, seq: list[Unit], text: str, base: str, token, droppable: bool) -> Need:
+        """The syllables as typed; those typed without marks folded when, in a query with marks,
+        nothing holds them as typed ("ha Nội": no article says "ha nội")."""
+        need = Need(text, tuple(self.term(u.text, base) for u in seq), token(True), droppable)
+        unmarked = [u.text for u in seq if u.text.isalpha() and not has_diacritics(u.text)]
+        if self.folded or not unmarked or self.holds is None or self.holds(need):
+            return need
+        self.unmarked_folded |= {exact_key(t) for t in unmarked}
+        return Need(text, tuple(self.term(u.text, base, False) for u in seq), token(False), droppable)
 
 
 def _flat(seq: list[Unit]) -> list[Unit]:
@@ -349,32 +356,35 @@ def _joined(words: list[list[Unit]], keying: _Keying) -> list[list[Unit]]:
 
 
 def _is_known_word(seq: list[list[Unit]], keying: _Keying) -> bool:
+    """Lone syllables the index holds as one word ("bong da" as "bóng_đá"): as typed, or folded
+    where typed without marks ("ha Nội" as "hà_nội")."""
     if any(len(w) != 1 or w[0].is_compound for w in seq):
         return False
-    terms = [keying.term(w[0].text) for w in seq]
-    if len({f for f, _k in terms}) != 1:
-        return False
-    folded = terms[0][0].endswith(FOLDED_SUFFIX)
-    rarest = min(keying.doc_freq(k, folded) for _f, k in terms)
-    word = keying.doc_freq("_".join(k for _f, k in terms), folded)
-    return rarest > 0 and word >= keying.tuning.join * rarest
+    typed = [w[0].text for w in seq]
+    if (
+        not keying.folded
+        and keying.doc_freq("_".join(exact_key(t) for t in typed), False) >= keying.tuning.join
+    ):
+        return True
+    return keying.doc_freq("_".join(fold(t) for t in typed), True) >= keying.tuning.join
 
 
 def _word_need(word: list[Unit], keying: _Keying) -> Need:
     """A plain word: its syllables (a compound's parts) in order; its word or compound token."""
-    terms = tuple(keying.term(u.text) for u in _flat(word))
-    fields = {f for f, _k in terms}
-    token = None
-    if len(fields) == 1 and (len(word) > 1 or word[0].is_compound):
+
+    def token(as_typed: bool) -> Term | None:
+        if len(word) == 1 and not word[0].is_compound:
+            return None
+        fields = {keying.term(u.text, TEXT, as_typed)[0] for u in _flat(word)}
+        if len(fields) != 1:
+            return None
         (fieldname,) = fields
-        folded = fieldname.endswith(FOLDED_SUFFIX)
-        if len(word) > 1 and not any(u.is_compound for u in word):
-            key = "_".join(exact_key(u.text) for u in word)
-            token = (fieldname, fold(key) if folded else key)
-        elif len(word) == 1:
-            key = compound_key(word[0].text)
-            token = (fieldname, fold(key) if folded else key)
-    return Need(" ".join(u.text for u in word), terms, token)
+        if any(u.is_compound for u in word) and len(word) > 1:
+            return None
+        key = compound_key(word[0].text) if word[0].is_compound else "_".join(exact_key(u.text) for u in word)
+        return fieldname, fold(key) if fieldname.endswith(FOLDED_SUFFIX) else key
+
+    return keying.need(_flat(word), " ".join(u.text for u in word), TEXT, token, True)
 
 
 def _is_stopword(word: list[Unit], need: Need, keying: _Keying) -> bool:
@@ -387,8 +397,8 @@ def _is_stopword(word: list[Unit], need: Need, keying: _Keying) -> bool:
     stop = _FOLDED_STOPWORDS.get(fold(key))
     if stop is None:
         return False
-    folded_share = keying.doc_freq(fold(key), True)
-    return folded_share > 0 and keying.doc_freq(stop, False) >= keying.tuning.stopword_share * folded_share
+    folded_count = keying.doc_freq(fold(key), True)
+    return folded_count > 0 and keying.doc_freq(stop, False) >= keying.tuning.stopword_share * folded_count
 
 
 def _clause_need(clause: Clause, keying: _Keying, droppable: bool = False) -> Need:
@@ -396,7 +406,7 @@ def _clause_need(clause: Clause, keying: _Keying, droppable: bool = False) -> Ne
     (base,) = clause.fields
     seq = _flat([u for w in clause.words for u in w])
     text = " ".join(u.text for w in clause.words for u in w)
-    return Need(text, tuple(keying.term(u.text, base) for u in seq), None, droppable)
+    return keying.need(seq, text, base, lambda _as_typed: None, droppable)
 
 
 # --- how matches are scored ----------------------------------------------------------------------

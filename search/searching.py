@@ -90,8 +90,9 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     cols = matching.columns(searcher)
     allowed = matching.allowed(cols, req.date_from, req.date_to, req.category)
     doc_freq = _doc_freq(searcher)
-    plan = query.plan(parsed, doc_freq, tuning)
-    selection = matching.select(cols, plan, allowed, tuning.long_words, tuning.long_share, MATCH_SECONDS)
+    holders = matching.Holders(cols, MATCH_SECONDS)
+    plan = query.plan(parsed, doc_freq, tuning, holders.count)
+    selection = matching.select(holders, plan, allowed, tuning.long_words, tuning.long_share)
     found = matching.scored(cols, plan.score, selection.docnums)
     stored = functools.lru_cache(maxsize=None)(searcher.stored_fields)  # re-rank and page share them
     depth = req.page * req.per_page
@@ -106,7 +107,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         """The best matches of the set (of a respelled query's set), whatever the page and sort."""
         if p is plan:
             return by_relevance()[:SUGGEST_DEPTH]
-        chosen = matching.select(cols, p, allowed, tuning.long_words, tuning.long_share, MATCH_SECONDS / 4)
+        chosen = matching.select(holders, p, allowed, tuning.long_words, tuning.long_share)
         return matching.top(cols, matching.scored(cols, p.score, chosen.docnums), SUGGEST_DEPTH, "relevance")
 
     shown = ranked[(req.page - 1) * req.per_page : req.page * req.per_page]
@@ -164,14 +165,12 @@ def _lead(doc: dict) -> str:
 
 
 def _doc_freq(searcher) -> query.DocFreq:
-    """Share of articles whose text holds the key."""
-    n = max(1, searcher.doc_count_all())
+    """Articles whose text holds the key."""
 
-    def share(key: str, folded: bool) -> float:
-        suffix = FOLDED_SUFFIX if folded else ""
-        return searcher.doc_frequency(query.TEXT + suffix, key) / n
+    def count(key: str, folded: bool) -> int:
+        return searcher.doc_frequency(query.TEXT + (FOLDED_SUFFIX if folded else ""), key)
 
-    return share
+    return count
 
 
 def _facet(name: str, counts: dict[str, int]) -> dict[str, int]:

@@ -129,8 +129,8 @@ def test_past_the_work_deadline_word_order_is_taken_on_trust_and_flagged(ix):
     searcher = ix.searcher()
     cols = matching.columns(searcher)
     plan = query.plan(query.parse('"bạc vàng"'), searching._doc_freq(searcher))
-    rushed = matching.select(cols, plan, cols.live, 4, 0.6, seconds=-1)
-    checked = matching.select(cols, plan, cols.live, 4, 0.6)
+    rushed = matching.select(matching.Holders(cols, seconds=-1), plan, cols.live, 4, 0.6)
+    checked = matching.select(matching.Holders(cols, seconds=1), plan, cols.live, 4, 0.6)
     assert rushed.approximate and len(rushed.docnums) == 2  # "vàng và bạc": both syllables, apart
     assert not checked.approximate and len(checked.docnums) == 0
 
