@@ -137,7 +137,7 @@ def test_full_disk_reindex_leaves_no_building_dir_and_the_next_one_fits(small_di
     # demo beside the old generation would not fit on this disk; a smaller archive must.
     smaller = tmp_path / "smaller.jsonl"
     smaller.write_text("".join((DEMO / "articles.jsonl").read_text(encoding="utf-8").splitlines(True)[:10]))
-    again = run("reindex", "--index", index, smaller)
+    again = run("reindex", "--index", index, "--allow-shrink", smaller)
     assert again.exit_code == 0, again.output
     assert search.Index(index).doc_count() == 10
 
