@@ -24,6 +24,7 @@ from search.results import Hit, Results
 from search.writing import GenerationBuilder, Updater
 
 RELATED_TERMS = 12
+OPEN_ATTEMPTS = 5
 CACHE_SIZE = 512
 # Results kept per process, by their estimated size: ten queries with long snippets and wide facets
 # once took a worker from 47 MB to 659 MB when only their count was bounded.
@@ -66,12 +67,25 @@ class Index:
         with self._lock:
             stamp = generations.pointer_stamp(self.path)
             if stamp != self._stamp or self._searcher is None:
-                self._open(generations.current(self.path), stamp)
+                self._open_current(stamp)
             elif self._searcher is not None and not self._searcher.up_to_date():
                 # Reopen rather than refresh(): Whoosh's refresh reuses segment readers that
                 # keep their old deletions.
-                self._open(self._name, stamp)
+                self._open_current(stamp)
             return self._searcher
+
+    def _open_current(self, stamp) -> None:
+        """Open the generation the pointer names. A rebuild may switch and delete it between our
+        reading the pointer and opening it: then the pointer has changed, and we follow it."""
+        for _ in range(OPEN_ATTEMPTS - 1):
+            try:
+                return self._open(generations.current(self.path), stamp)
+            except IndexCorruptError:
+                now = generations.pointer_stamp(self.path)
+                if now == stamp:
+                    raise
+                stamp = now
+        return self._open(generations.current(self.path), stamp)
 
     def _open(self, name: str | None, stamp) -> None:
         searcher = None
