@@ -16,11 +16,13 @@ from typing import NoReturn
 import click
 
 import search
+from indexer.article import MAX_BODY_BYTES, MAX_CHARS, OLDEST_YEAR
 from indexer.dates import DateError, parse_date
 from indexer.ingest import Scan, failed_analysis, scan, winners
 from indexer.progress import progress
 from indexer.records import Rejection
 from indexer.sources import READERS, SourceError, SourceFile, find_files
+from indexer.sources.lines import MAX_LINE_BYTES, MAX_PAGE_BYTES
 
 DEFAULT_INDEX = Path(".vnsearch/index")
 EXIT_ERROR = 1
@@ -129,7 +131,15 @@ gzipped (.gz): .jsonl (one article object per line), .csv (header row naming the
 "Nguồn:"). Fields: id, title, summary, body, date, category, source, url; without an id, one
 is derived from the url, else from the content. A later record with the same id replaces an
 earlier one. Rejected records are reported as FILE:LINE: reason; the rest are indexed.
-"""
+Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} bytes, an
+.html/.txt page {page:,} bytes; dates from {oldest} to a year after today; no '/' in an id.
+""".format(
+    limits=", ".join(f"{name} {limit:,}" for name, limit in MAX_CHARS.items()) + " characters",
+    body=MAX_BODY_BYTES,
+    line=MAX_LINE_BYTES,
+    page=MAX_PAGE_BYTES,
+    oldest=OLDEST_YEAR,
+)
 
 
 @main.command(epilog=SOURCES_HELP + "\n" + EXIT_STATUS_HELP)
