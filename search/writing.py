@@ -79,7 +79,7 @@ def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Ite
         for _ in procs:
             jobs.put(None)
     finally:
-        _stop(procs)
+        _stop(procs, jobs, results)
 
 
 def _in_order(waiting: _Waiting, pending: dict[int, list], next_out: int):
@@ -102,8 +102,12 @@ def _prepare_worker(jobs, results, parent: int) -> None:
         results.put(("error", _describe(exc)))
 
 
-def _stop(procs: list) -> None:
-    """Workers are done or the work failed: none may outlive this call."""
+def _stop(procs: list, *queues) -> None:
+    """Workers are done or the work failed: none may outlive this call, and chunks no worker will
+    read must not keep this process from exiting (a queue's feeder thread waits for a reader)."""
+    for q in queues:
+        q.cancel_join_thread()
+        q.close()
     for proc in procs:
         proc.join(timeout=0 if proc.exitcode is not None else 2)
         if proc.is_alive():
@@ -131,14 +135,10 @@ class _Waiting:
             return value if kind == "chunk" else (kind, value)
 
     def check_alive(self) -> None:
-        for i, proc in enumerate(self.procs):
-            if proc.exitcode is not None and i not in self.finished:
-                how = (
-                    f"killed by signal {-proc.exitcode}"
-                    if proc.exitcode < 0
-                    else f"exit code {proc.exitcode}"
-                )
-                raise IndexingError(f"an indexing worker died ({how}); nothing was switched in")
+        """Workers here exit only when told to: any exit before that is a death."""
+        for proc in self.procs:
+            if proc.exitcode is not None:
+                raise _died(proc)
 
 
 def _died(proc) -> IndexingError:
@@ -301,7 +301,7 @@ def write_segments(
             reports.put(jobs, chunk)
         return reports.segments(), reports.added
     finally:
-        _stop(procs)
+        _stop(procs, jobs, results)
 
 
 def _segment_worker(path: str, jobs, results, parent: int) -> None:

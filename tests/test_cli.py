@@ -427,11 +427,17 @@ def test_a_source_tree_1200_levels_deep_is_read(tmp_path: Path) -> None:
     for _ in range(1200):  # one level at a time: Path.mkdir(parents=True) recurses too
         deep /= "d"
         os.mkdir(deep)
-    write_jsonl(deep / "a.jsonl", {"id": "deep", "body": BODY})
-    write_jsonl(tmp_path / "src" / "b.jsonl", {"id": "top", "body": BODY})
-    result = run("reindex", "--index", tmp_path / "index", tmp_path / "src")
-    assert result.exit_code == 0, result.output
-    assert search.Index(tmp_path / "index").get("deep") is not None
+    try:
+        write_jsonl(deep / "a.jsonl", {"id": "deep", "body": BODY})
+        write_jsonl(tmp_path / "src" / "b.jsonl", {"id": "top", "body": BODY})
+        result = run("reindex", "--index", tmp_path / "index", tmp_path / "src")
+        assert result.exit_code == 0, result.output
+        assert search.Index(tmp_path / "index").get("deep") is not None
+    finally:  # shutil.rmtree (pytest's clean-up of old temp dirs) recurses: remove it bottom-up
+        (deep / "a.jsonl").unlink(missing_ok=True)
+        while deep != tmp_path / "src":
+            os.rmdir(deep)
+            deep = deep.parent
 
 
 def test_an_unterminated_csv_quote_stops_that_file_with_one_rejection(tmp_path: Path) -> None:

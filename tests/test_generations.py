@@ -372,3 +372,37 @@ def test_the_result_cache_is_bounded_in_bytes(tmp_path):
     assert 0 < ix._cached_bytes <= 200_000
     assert ix._cached_bytes == sum(size for _res, size in ix._cache.values())
     assert len(ix._cache) < 20
+
+
+# --- one article that cannot be analysed is one failure, not the end of the build ------------------
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_article_that_cannot_be_analysed_is_reported_and_the_rest_indexed(tmp_path, workers):
+    ix = search.Index(tmp_path, workers=workers)
+    arts = [article(f"a{i}", f"Tin {i}", "Nội dung.") for i in range(40)]
+    arts[7] = {**arts[7], "title": "Tin \ud800 lỗi", "origin": "src.jsonl:8"}
+    arts[30] = {**arts[30], "body": "Nội \x00 dung"}
+    failed = []
+    with ix.new_generation() as gen:
+        assert gen.add_many(arts, on_error=lambda art, reason: failed.append((art["origin"], reason))) == 38
+    assert sorted(failed, key=str) == [
+        ("src.jsonl:8", "ValueError: invalid Unicode in title: surrogates not allowed at 4"),
+        (None, "ValueError: invalid Unicode in body: NUL character at 4"),
+    ]
+    assert ix.doc_count() == 38 and ix.get("a7") is None and ix.get("a8") is not None
+    failed.clear()
+    with ix.updating() as w:
+        arts = [article("u1", "Tin", "Nội dung."), {**article("u2", "Tin", "Nội dung."), "url": "x\udc80"}]
+        assert w.upsert_many(arts, on_error=lambda art, reason: failed.append(art["id"])) == 1
+    assert failed == ["u2"] and ix.doc_count() == 39
+
+
+def test_without_a_handler_an_article_that_cannot_be_analysed_is_an_error(tmp_path):
+    ix = search.Index(tmp_path, workers=1)
+    with (
+        pytest.raises(ValueError, match="'bad' cannot be indexed: .*invalid Unicode"),
+        ix.new_generation() as gen,
+    ):
+        gen.add_many([article("bad", "Tin \ud800", "Nội dung.")])
+    assert ix.generation is None
