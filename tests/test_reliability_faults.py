@@ -482,3 +482,34 @@ def test_an_unreadable_source_directory_is_reported_and_the_rest_indexed(tmp_pat
     assert result.returncode == 3, result.stderr
     assert f"{src / 'locked'}: unreadable directory (Permission denied)" in result.stderr
     assert "read 2: indexed 1, rejected 1" in result.stdout
+
+
+# --- an empty index is served, not a 500 ----------------------------------------------------------
+
+
+def test_an_empty_index_serves_empty_results_and_a_healthy_healthz(tmp_path):
+    index = tmp_path / "index"
+    (tmp_path / "empty").mkdir()
+    built = run("reindex", "--index", index, "--allow-empty", tmp_path / "empty")
+    assert built.exit_code == 0, built.output
+    client = create_app({"INDEX": str(index)}).test_client()
+    found = client.get("/api/search", query_string={"q": "khoa học", "sort": "newest", "category": "Y tế"})
+    assert found.status_code == 200 and found.json["total"] == 0 and found.json["hits"] == []
+    assert client.get("/", query_string={"q": "khoa học"}).status_code == 200
+    assert client.get("/").status_code == 200
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json["articles"] == 0, health.json
+    stats = run("stats", "--index", index)
+    assert stats.exit_code == 0 and "articles    0" in stats.stdout, stats.output
+
+
+def test_a_generation_of_another_format_is_a_503_from_healthz_and_searches(demo_index):
+    """/healthz says what searches would meet: the format check runs when the generation opens."""
+    generation = demo_index / "generations" / search.Index(demo_index).generation
+    client = create_app({"INDEX": str(demo_index)}).test_client()
+    assert client.get("/healthz").status_code == 200
+    with whoosh_leaks_ignored():
+        (generation / "FORMAT").write_text("0\n")  # what an older vnsearch's generation looks like
+        os.utime(demo_index / "CURRENT")  # readers notice a changed pointer
+        client = create_app({"INDEX": str(demo_index)}).test_client()
+        assert [client.get(p).status_code for p in ("/healthz", "/api/search?q=khoa", "/")] == [503] * 3
