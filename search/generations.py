@@ -47,7 +47,15 @@ def generations_dir(root: Path) -> Path:
 
 
 def current(root: Path) -> str | None:
-    """The current generation's name, None for an index never built; broken pointers raise."""
+    """The current generation's name, None for an index never built; broken pointers raise, and
+    so do permissions that keep us from reading the index (``IndexUnreadableError``)."""
+    try:
+        return _current(root)
+    except PermissionError as exc:
+        raise IndexUnreadableError(f"cannot read the index at {root}: {exc}") from exc
+
+
+def _current(root: Path) -> str | None:
     pointer = root / POINTER
     try:
         if root.exists() and not root.is_dir():

@@ -452,21 +452,30 @@ print(json.dumps([client.get(p).status_code for p in ("/api/search?q=khoa", "/he
 """
 
 
-def test_an_unreadable_index_is_a_503_with_a_log_line_naming_the_permission_error(tmp_path):
+@pytest.mark.parametrize("locked", ["index", "generations", "generation"])
+def test_an_unreadable_index_is_a_503_with_a_log_line_naming_the_permission_error(tmp_path, locked):
     index = build_index(tmp_path / "index")
-    index.chmod(0o000)
+    target = {
+        "index": index,
+        "generations": index / "generations",
+        "generation": index / "generations" / search.Index(index).generation,
+    }[locked]
+    target.chmod(0o000)
     try:
         result = without_root_access([sys.executable, "-c", UNREADABLE_APP, str(index)])
         cli = without_root_access([str(VNSEARCH), "search", "--index", str(index), "khoa"])
     finally:
-        index.chmod(0o755)
+        target.chmod(0o755)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout) == [503, 503, 503], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    assert "search index unusable: cannot read the index at" in result.stderr
+    assert "search index unusable: cannot read the index" in result.stderr
     assert "Permission denied" in result.stderr
-    assert cli.returncode == 2 and "is not readable" in cli.stderr, cli.stderr  # click checks --index
     no_traceback(cli)
+    if locked == "index":  # click checks that --index is readable: a usage error
+        assert cli.returncode == 2 and "is not readable" in cli.stderr, cli.stderr
+    else:
+        assert cli.returncode == 1 and "Permission denied" in cli.stderr, cli.stderr
 
 
 def test_an_unreadable_source_directory_is_reported_and_the_rest_indexed(tmp_path):
