@@ -11,6 +11,8 @@ from click.testing import CliRunner, Result
 
 import search
 from indexer.cli import EXIT_LOCKED, EXIT_REJECTED, EXIT_STRICT, main
+from indexer.ingest import failed_analysis, scan, winners
+from indexer.sources import SourceFile
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
 BODY = "Sáng 13/11/2023, UBND tỉnh Lam Giang tổ chức hội nghị tổng kết công tác năm."
@@ -450,3 +452,26 @@ def test_an_unterminated_csv_quote_stops_that_file_with_one_rejection(tmp_path: 
     limit = "field larger than field limit (10485760)"
     assert rejected == [f"{source}:3: malformed CSV ({limit}; the rest of the file is not read)"]
     assert "read 2: indexed 1, rejected 1" in result.stdout
+
+
+def test_an_analysis_failure_is_reported_with_the_records_origin_and_the_counts_reconcile(
+    tmp_path: Path,
+) -> None:
+    """What ``vnsearch reindex`` does with an article the core cannot index although it passed
+    validation (here: one made invalid after validation, as no real record can be any more)."""
+    source = write_jsonl(
+        tmp_path / "a.jsonl",
+        {"id": "one", "body": BODY},
+        {"id": "two", "body": BODY},
+        {"id": "one", "title": "Bản sau", "body": BODY},
+    )
+    plan = scan([SourceFile(source, "jsonl")], report=lambda r: None)
+    broken = ({**a, "body": a["body"] + "\ud800"} if a["id"] == "two" else a for a in winners(plan))
+    reported: list[str] = []
+    ix = search.Index(tmp_path / "index", workers=2)
+    with ix.new_generation() as gen:
+        indexed = gen.add_many(broken, on_error=failed_analysis(plan, lambda r: reported.append(str(r))))
+    why = "ValueError: invalid Unicode in body: surrogates not allowed at"
+    assert len(reported) == 1 and reported[0].startswith(f"{source}:2: cannot be indexed ({why} "), reported
+    assert (plan.read, indexed, plan.rejected.total(), plan.duplicates) == (3, 1, 1, 1)
+    assert ix.get("one")["title"] == "Bản sau" and ix.get("two") is None
