@@ -16,11 +16,13 @@ from typing import NoReturn
 import click
 
 import search
+from indexer.article import MAX_BODY_BYTES, MAX_CHARS, OLDEST_YEAR
 from indexer.dates import DateError, parse_date
-from indexer.ingest import Scan, scan, winners
+from indexer.ingest import Scan, failed_analysis, scan, winners
 from indexer.progress import progress
 from indexer.records import Rejection
 from indexer.sources import READERS, SourceError, SourceFile, find_files
+from indexer.sources.lines import MAX_LINE_BYTES, MAX_PAGE_BYTES
 
 DEFAULT_INDEX = Path(".vnsearch/index")
 EXIT_ERROR = 1
@@ -28,10 +30,14 @@ EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_STRICT = 4
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again when the other writer is done
+# A reindex may not make current a generation with fewer than this share of the current one's
+# articles (a wrong or half-copied source directory) unless --allow-shrink says so.
+MIN_SHARE = 0.5
 EXIT_STATUS_HELP = f"""\b
 Exit status:
   0   done; every record was indexed
-  {EXIT_ERROR}   error: no index yet (search, delete), unusable index, interrupted
+  {EXIT_ERROR}   error: no index yet (search, delete), unusable index, interrupted,
+      an indexing worker died, or reindex refused to shrink or empty the index
   {EXIT_USAGE}   usage error, or a query the search core rejects
   {EXIT_REJECTED}   some records were rejected (reported as FILE:LINE: reason), the rest
       were indexed; for delete: some ids were not in the index
@@ -107,6 +113,14 @@ strict_option = click.option(
     is_flag=True,
     help=f"If any record is rejected, change nothing and exit with status {EXIT_STRICT}.",
 )
+allow_shrink_option = click.option(
+    "--allow-shrink",
+    is_flag=True,
+    help=f"Let the new generation hold fewer than {MIN_SHARE:.0%} of the current one's articles.",
+)
+allow_empty_option = click.option(
+    "--allow-empty", is_flag=True, help="Let an empty generation replace the current one."
+)
 sources_argument = click.argument(
     "sources", metavar="SOURCE...", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
 )
@@ -117,28 +131,49 @@ gzipped (.gz): .jsonl (one article object per line), .csv (header row naming the
 "Nguồn:"). Fields: id, title, summary, body, date, category, source, url; without an id, one
 is derived from the url, else from the content. A later record with the same id replaces an
 earlier one. Rejected records are reported as FILE:LINE: reason; the rest are indexed.
-"""
+Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} bytes, an
+.html/.txt page {page:,} bytes; dates from {oldest} to a year after today; no '/' in an id.
+""".format(
+    limits=", ".join(f"{name} {limit:,}" for name, limit in MAX_CHARS.items()) + " characters",
+    body=MAX_BODY_BYTES,
+    line=MAX_LINE_BYTES,
+    page=MAX_PAGE_BYTES,
+    oldest=OLDEST_YEAR,
+)
 
 
 @main.command(epilog=SOURCES_HELP + "\n" + EXIT_STATUS_HELP)
 @index_option
 @format_option
 @strict_option
+@allow_shrink_option
+@allow_empty_option
 @sources_argument
-def reindex(index_dir: Path, fmt: str | None, strict: bool, sources: tuple[Path, ...]) -> None:
+def reindex(
+    index_dir: Path,
+    fmt: str | None,
+    strict: bool,
+    allow_shrink: bool,
+    allow_empty: bool,
+    sources: tuple[Path, ...],
+) -> None:
     """Rebuild the index from SOURCE... as a new generation.
 
     The new generation becomes current only once complete: searches keep using the old one
-    meanwhile, and an interrupted run leaves it in place.
+    meanwhile, and an interrupted run leaves it in place. It is refused (exit 1, the current
+    generation stays) when it would hold no article, or fewer than half of the current
+    generation's, unless --allow-empty or --allow-shrink says so.
     """
     files = _source_files(sources, fmt)
     ix = search.Index(index_dir)
     started = time.monotonic()
-    with ix.new_generation() as gen:
+    share = 0.0 if allow_shrink else MIN_SHARE
+    with ix.new_generation(min_share=share, allow_empty=allow_empty) as gen:
         plan = _scan(files)
         if strict and plan.rejected:
             gen.abort()
             _strict_abort(plan, f"generation {ix.generation} stays current")
+        gen.check_size(plan.unique)  # before hours of indexing, not after
         indexed = _write(gen.add_many, plan)
     _summary(plan, indexed, time.monotonic() - started)
     click.echo(f"generation {ix.generation} is current: {ix.doc_count():,} articles")
@@ -206,7 +241,7 @@ def _report(rejection: Rejection) -> None:
 
 def _write(add_many: Callable[..., int], plan: Scan) -> int:
     with progress(plan.unique) as update:
-        return add_many(winners(plan), progress=update)
+        return add_many(winners(plan), progress=update, on_error=failed_analysis(plan, _report))
 
 
 def _strict_abort(plan: Scan, outcome: str) -> NoReturn:

@@ -10,7 +10,7 @@ up front gives the progress bar a total and an ETA.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from indexer.article import Article, InvalidRecord, to_article
@@ -26,10 +26,11 @@ class Scan:
     read: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     last_ordinal: dict[str, int] = field(default_factory=dict)
+    failed: int = 0  # valid records the search core could not index (counted in ``rejected`` too)
 
     @property
     def valid(self) -> int:
-        return self.read - self.rejected.total()
+        return self.read - self.rejected.total() + self.failed
 
     @property
     def duplicates(self) -> int:
@@ -42,12 +43,18 @@ class Scan:
 
 def validated(files: Iterable[SourceFile]) -> Iterator[Article | Rejection]:
     """Every record as an article, or as a rejection naming its origin and reason."""
+    for item in _validated(files):
+        yield item if isinstance(item, Rejection) else item[1]
+
+
+def _validated(files: Iterable[SourceFile]) -> Iterator[tuple[str, Article] | Rejection]:
+    """Every record as (origin, article), or as a rejection naming its origin and reason."""
     for item in read_records(files):
         if isinstance(item, Rejection):
             yield item
             continue
         try:
-            yield to_article(item.fields)
+            yield item.origin, to_article(item.fields)
         except InvalidRecord as exc:
             yield Rejection(item.origin, exc.reason, exc.detail)
 
@@ -56,22 +63,37 @@ def scan(files: list[SourceFile], report: Callable[[Rejection], None]) -> Scan:
     """First pass: count, report each rejection as it is found, remember the last record per id."""
     result = Scan(files)
     ordinal = 0
-    for item in validated(files):
+    for item in _validated(files):
         result.read += 1
         if isinstance(item, Rejection):
             result.rejected[item.reason] += 1
             report(item)
         else:
-            result.last_ordinal[item.id] = ordinal
+            result.last_ordinal[item[1].id] = ordinal
             ordinal += 1
     return result
 
 
+def failed_analysis(plan: Scan, report: Callable[[Rejection], None]) -> Callable[[Mapping, str], None]:
+    """What the search core calls for an article it could not index: one more rejection, reported
+    with the record's origin, so the counts still reconcile."""
+
+    def on_error(article: Mapping, reason: str) -> None:
+        rejection = Rejection(str(article.get("origin") or article.get("id")), "cannot be indexed", reason)
+        plan.rejected[rejection.reason] += 1
+        plan.failed += 1
+        report(rejection)
+
+    return on_error
+
+
 def winners(plan: Scan) -> Iterator[dict[str, object]]:
-    """Second pass: the mapping of each id's last valid record, ready for ``search``."""
+    """Second pass: the mapping of each id's last valid record, ready for ``search`` (with its
+    ``origin``, which the core hands back if it cannot index the article)."""
     ordinal = 0
-    for item in validated(plan.files):
-        if isinstance(item, Article):
-            if plan.last_ordinal.get(item.id) == ordinal:
-                yield item.to_dict()
+    for item in _validated(plan.files):
+        if not isinstance(item, Rejection):
+            origin, article = item
+            if plan.last_ordinal.get(article.id) == ordinal:
+                yield {**article.to_dict(), "origin": origin}
             ordinal += 1

@@ -23,15 +23,28 @@ Articles are mappings with ``id`` (required), ``title``, ``summary``, ``body``, 
 (``datetime.date``/``datetime``/None), ``category``, ``source`` and ``url``.
 """
 
-from search.errors import IndexCorruptError, IndexLockedError, QueryError, SearchError
+from search.errors import (
+    IndexCorruptError,
+    IndexFormatError,
+    IndexLockedError,
+    IndexShrinkError,
+    IndexUnreadableError,
+    QueryError,
+    SearchError,
+)
 from search.index import Index
 from search.results import Hit, Results
+from search.writing import IndexingError
 
 __all__ = [
     "Hit",
     "Index",
     "IndexCorruptError",
+    "IndexFormatError",
     "IndexLockedError",
+    "IndexShrinkError",
+    "IndexUnreadableError",
+    "IndexingError",
     "QueryError",
     "Results",
     "SearchError",

@@ -26,22 +26,23 @@ from collections.abc import Iterator
 
 import numpy as np
 from whoosh import formats
-from whoosh.codec.whoosh3 import (
+
+from search.analysis import Analyzed, is_syllable
+from search.whoosh_private import (
+    INT_SIZE,
     WHOOSH3_HEADER_MAGIC,
+    BufferFile,
+    CompoundStorage,
+    FilterMatcher,
+    TermNotFound,
     W3Codec,
     W3FieldWriter,
     W3LeafMatcher,
     W3PostingsWriter,
     W3Segment,
+    byte_to_length,
+    length_to_byte,
 )
-from whoosh.filedb.compound import CompoundStorage
-from whoosh.filedb.structfile import BufferFile
-from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import TermNotFound
-from whoosh.system import _INT_SIZE
-from whoosh.util.numeric import byte_to_length, length_to_byte
-
-from search.analysis import Analyzed, is_syllable
 
 HEADER = struct.Struct("<I3s")
 INFO = struct.Struct("<IIdBBB")  # postings, last id, max weight, compression, min/max length bytes
@@ -263,11 +264,11 @@ class CompactLeafMatcher(W3LeafMatcher):
         self._i = 0
         length = self._postfile.get_int(position)
         self._lastblock = length < 0  # negative: the term's last block
-        self._nextoffset = position + _INT_SIZE + abs(length)
-        info = INFO.unpack(self._postfile.get(position + _INT_SIZE, INFO.size))
+        self._nextoffset = position + INT_SIZE + abs(length)
+        info = INFO.unpack(self._postfile.get(position + INT_SIZE, INFO.size))
         self._blocklength, self._maxid, self._maxweight, self._compression, low, high = info
         self._minlength, self._maxlength = byte_to_length(low), byte_to_length(high)
-        self._dataoffset = position + _INT_SIZE + INFO.size
+        self._dataoffset = position + INT_SIZE + INFO.size
 
     def _read_data(self) -> None:
         size = self._nextoffset - self._dataoffset

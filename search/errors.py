@@ -15,3 +15,15 @@ class IndexLockedError(SearchError):
 
 class IndexCorruptError(SearchError):
     """The index directory is not usable (e.g. the generation pointer is broken)."""
+
+
+class IndexShrinkError(SearchError):
+    """A new generation would replace the current one with far fewer articles, or with none."""
+
+
+class IndexFormatError(IndexCorruptError):
+    """A generation written in another on-disk format than this vnsearch reads."""
+
+
+class IndexUnreadableError(IndexCorruptError):
+    """The index directory or its files cannot be read (permissions, I/O errors)."""

@@ -18,13 +18,17 @@ from whoosh import query as Q
 from whoosh import scoring
 
 from search import generations, searching
-from search.errors import IndexCorruptError
+from search.errors import IndexCorruptError, IndexUnreadableError
 from search.query import DEFAULT_TUNING, TEXT, Tuning
 from search.results import Hit, Results
 from search.writing import GenerationBuilder, Updater
 
 RELATED_TERMS = 12
+OPEN_ATTEMPTS = 5
 CACHE_SIZE = 512
+# Results kept per process, by their estimated size: ten queries with long snippets and wide facets
+# once took a worker from 47 MB to 659 MB when only their count was bounded.
+CACHE_BYTES = 64 * 2**20
 # BM25F with half the usual length normalisation: a news article's length says how much detail the
 # story has, not whether it is on topic. Set A (benchmarks/relevance.py, 199 VMDS topics over
 # 23,125 articles), MRR@10 as written / without diacritics: B=0.75 0.926 / 0.933, B=0.5
@@ -39,9 +43,11 @@ class Index:
         tuning: Tuning = DEFAULT_TUNING,
         workers: int | None = None,
         cache_size: int = CACHE_SIZE,
+        cache_bytes: int = CACHE_BYTES,
     ):
         self.path = Path(path)
         self.cache_size = cache_size
+        self.cache_bytes = cache_bytes
         self.tuning = tuning
         self.workers = workers
         self._lock = threading.RLock()
@@ -49,7 +55,10 @@ class Index:
         self._name: str | None = None
         self._searcher = None
         self._retired = None  # the searcher before last: closed one swap later, when no request uses it
-        self._cache: dict[searching.Request, Results] = {}  # per (request), emptied on every reopen
+        self._cache: dict[searching.Request, tuple[Results, int]] = {}  # emptied on every reopen
+        self._cached_bytes = 0
+        self._users: dict[int, int] = {}  # id(searcher) -> searches running on it
+        self._open_searchers: dict[int, object] = {}  # replaced searchers not closed yet
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -58,19 +67,36 @@ class Index:
         with self._lock:
             stamp = generations.pointer_stamp(self.path)
             if stamp != self._stamp or self._searcher is None:
-                self._open(generations.current(self.path), stamp)
+                self._open_current(stamp)
             elif self._searcher is not None and not self._searcher.up_to_date():
                 # Reopen rather than refresh(): Whoosh's refresh reuses segment readers that
                 # keep their old deletions.
-                self._open(self._name, stamp)
+                self._open_current(stamp)
             return self._searcher
+
+    def _open_current(self, stamp) -> None:
+        """Open the generation the pointer names. A rebuild may switch and delete it between our
+        reading the pointer and opening it: then the pointer has changed, and we follow it."""
+        for _ in range(OPEN_ATTEMPTS - 1):
+            try:
+                return self._open(generations.current(self.path), stamp)
+            except IndexCorruptError:
+                now = generations.pointer_stamp(self.path)
+                if now == stamp:
+                    raise
+                stamp = now
+        return self._open(generations.current(self.path), stamp)
 
     def _open(self, name: str | None, stamp) -> None:
         searcher = None
         if name is not None:
             gen_dir = generations.generations_dir(self.path) / name
+            generations.check_format(gen_dir)
             try:
                 searcher = whoosh_index.open_dir(str(gen_dir)).searcher(weighting=WEIGHTING)
+                self._probe(searcher)
+            except PermissionError as exc:
+                raise IndexUnreadableError(f"cannot read index generation {gen_dir}: {exc}") from exc
             except Exception as exc:  # whoosh reports damage as many types (EOFError, struct.error, ...)
                 raise IndexCorruptError(
                     f"cannot open index generation {gen_dir} ({type(exc).__name__}: {exc}); "
@@ -79,11 +105,48 @@ class Index:
         self._swap(searcher)
         self._name, self._stamp = name, stamp
 
+    def _probe(self, searcher) -> None:
+        """One small search before a generation is served: one that cannot be searched is reported
+        as unusable (a 503, and /healthz says so) rather than failing every search."""
+        try:
+            searching.run(searcher, searching.make_request("", None, None, None, "newest", 1, 1), self.tuning)
+        except BaseException:
+            searcher.close()
+            raise
+
     def _swap(self, searcher) -> None:
-        if self._retired is not None:
-            self._retired.close()
         self._retired, self._searcher = self._searcher, searcher
+        if self._retired is not None:
+            self._open_searchers[id(self._retired)] = self._retired
+        self._close_unused()
         self._cache.clear()  # results of the old index must not outlive it
+        self._cached_bytes = 0
+
+    def _close_unused(self) -> None:
+        """Close replaced searchers no search uses any more; the one before the current stays open
+        one swap longer for callers that took ``searcher()`` without a lease."""
+        for key, old in list(self._open_searchers.items()):
+            if old is not self._retired and not self._users.get(key):
+                del self._open_searchers[key]
+                old.close()
+
+    @contextlib.contextmanager
+    def _using(self):
+        """The current searcher, kept open until this search is done even if generations switch
+        meanwhile (gthread workers search from several threads)."""
+        with self._lock:
+            s = self.searcher()
+            if s is not None:
+                self._users[id(s)] = self._users.get(id(s), 0) + 1
+        try:
+            yield s
+        finally:
+            if s is not None:
+                with self._lock:
+                    self._users[id(s)] -= 1
+                    if not self._users[id(s)]:
+                        del self._users[id(s)]
+                        self._close_unused()
 
     @property
     def generation(self) -> str | None:
@@ -91,8 +154,8 @@ class Index:
         return self._name
 
     def doc_count(self) -> int:
-        s = self.searcher()
-        return s.doc_count() if s else 0
+        with self._using() as s:
+            return s.doc_count() if s else 0
 
     def search(
         self,
@@ -107,26 +170,34 @@ class Index:
         """Ranked, filtered, faceted and highlighted search; see ``search.query`` for the syntax."""
         started = time.perf_counter()
         req = searching.make_request(q, date_from, date_to, category, sort, page, per_page)
-        s = self.searcher()
-        res = self._cache.get(req)
-        if res is None:
-            if s is None:
+        with self._using() as s:
+            with self._lock:
+                cached = self._cache.get(req) if s is self._searcher else None
+            if cached is not None:
+                res = cached[0]
+            elif s is None:
                 res = Results(req.q, 0, req.page, req.per_page, 0.0, [], {}, None)
             else:
                 res = searching.run(s, req, self.tuning)
-            self._remember(req, res)
+                self._remember(s, req, res)
         return dataclasses.replace(res, took_ms=(time.perf_counter() - started) * 1000)
 
-    def _remember(self, req: searching.Request, res: Results) -> None:
-        """Keep recent results: readers repeat popular queries and page back and forth."""
+    def _remember(self, searcher, req: searching.Request, res: Results) -> None:
+        """Keep recent results: readers repeat popular queries and page back and forth. Bounded by
+        count and by bytes; results of a searcher replaced meanwhile are not kept."""
+        size = results_bytes(res)
         with self._lock:
-            self._cache[req] = res
-            while len(self._cache) > self.cache_size:
-                self._cache.pop(next(iter(self._cache)))
+            if searcher is not self._searcher or size > self.cache_bytes or not self.cache_size:
+                return
+            old = self._cache.pop(req, None)
+            self._cached_bytes += size - (old[1] if old else 0)
+            self._cache[req] = (res, size)
+            while len(self._cache) > self.cache_size or self._cached_bytes > self.cache_bytes:
+                self._cached_bytes -= self._cache.pop(next(iter(self._cache)))[1]
 
     def get(self, article_id: str) -> dict | None:
-        s = self.searcher()
-        doc = s.document(id=article_id) if s else None
+        with self._using() as s:
+            doc = s.document(id=article_id) if s else None
         if doc:
             doc.pop("starts", None)  # the index's own: where positions start, for highlighting
         if doc and doc.get("date"):
@@ -135,17 +206,17 @@ class Index:
 
     def related(self, article_id: str, n: int = 5) -> list[Hit]:
         """More like this: the article's most distinctive title and body terms, itself excluded."""
-        s = self.searcher()
-        docnum = s.document_number(id=article_id) if s else None
-        if docnum is None:
-            raise KeyError(article_id)
-        stored = s.stored_fields(docnum)
-        text = " ".join([stored.get("title", "")] * 2 + [stored.get("summary", "")])
-        terms = s.key_terms_from_text(TEXT, text, numterms=RELATED_TERMS)
-        if not terms:
-            return []
-        wq = Q.AndNot(Q.Or([Q.Term(TEXT, t, boost=w) for t, w in terms]), Q.Term("id", article_id))
-        return searching.similar(s, wq, n)
+        with self._using() as s:
+            docnum = s.document_number(id=article_id) if s else None
+            if docnum is None:
+                raise KeyError(article_id)
+            stored = s.stored_fields(docnum)
+            text = " ".join([stored.get("title", "")] * 2 + [stored.get("summary", "")])
+            terms = s.key_terms_from_text(TEXT, text, numterms=RELATED_TERMS)
+            if not terms:
+                return []
+            wq = Q.AndNot(Q.Or([Q.Term(TEXT, t, boost=w) for t, w in terms]), Q.Term("id", article_id))
+            return searching.similar(s, wq, n)
 
     def stats(self) -> dict:
         """Generation, article count, date range, categories and size on disk."""
@@ -163,10 +234,14 @@ class Index:
     # --- writing -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def new_generation(self) -> Iterator[GenerationBuilder]:
-        """Build a complete new generation; it becomes current only if the block ends cleanly."""
-        with generations.write_lock(self.path), _finished(GenerationBuilder(self.path, self.workers)) as b:
-            yield b
+    def new_generation(self, min_share: float = 0.0, allow_empty: bool = True) -> Iterator[GenerationBuilder]:
+        """Build a complete new generation; it becomes current only if the block ends cleanly, and
+        only with at least ``min_share`` of the current one's articles (and any, unless
+        ``allow_empty``): otherwise ``IndexShrinkError`` and the current generation stays."""
+        with generations.write_lock(self.path):
+            builder = GenerationBuilder(self.path, self.workers, min_share, allow_empty)
+            with _finished(builder) as b:
+                yield b
 
     @contextlib.contextmanager
     def updating(self) -> Iterator[Updater]:
@@ -187,6 +262,18 @@ def _finished(writer):
         ok = True
     finally:
         writer.finish(ok)
+
+
+def results_bytes(res: Results) -> int:
+    """An estimate of what a Results holds in memory: its strings and a fixed cost per object."""
+    strings = len(res.query) + len(res.suggestion or "")
+    for hit in res.hits:
+        strings += sum(len(v) for v in (hit.id, hit.title, hit.url, hit.category, hit.source) if v)
+        strings += len(hit.title_html) + len(hit.snippet_html)
+    facets = sum(len(label) + 100 for counts in res.facets.values() for label in counts)
+    # CPython keeps Vietnamese text as 2 bytes a character (4 beyond the BMP); each Hit and its
+    # strings cost about 600 bytes of object headers.
+    return 500 + 2 * strings + facets + 600 * len(res.hits)
 
 
 def _size(path: Path) -> int:

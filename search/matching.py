@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import query as Q
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-from whoosh.util.numeric import byte_to_length
 
+from search import whoosh_private
 from search.codec import term_arrays, term_positions
 from search.query import Need, Plan
+from search.whoosh_private import byte_to_length
 
 TERM_CACHE_BYTES = 48 * 2**20  # scored posting arrays kept per searcher (hot terms repeat across queries)
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -51,13 +51,15 @@ class Columns:
     """Per-document arrays of one searcher's generation: liveness, field lengths, date, facets.
 
     Built once per opened generation, each array on first use (a few hundred ms at 201k articles),
-    and shared by every query.
+    and shared by every query, so every lazy build holds ``_build_lock`` (gthread workers search
+    from several threads at once). A generation without documents has no columns at all: its
+    arrays are empty, never read from Whoosh (whose empty reader cannot read columns).
     """
 
     def __init__(self, searcher):
         self.searcher = searcher
         self.n = searcher.doc_count_all()
-        leaves = searcher.reader().leaf_readers()
+        leaves = [(leaf, offset) for leaf, offset in searcher.reader().leaf_readers() if leaf.doc_count_all()]
         self.live = np.ones(self.n, dtype=bool)
         for leaf, offset in leaves:
             if leaf.has_deletions():  # deleted documents stay in postings until a merge drops them
@@ -70,22 +72,35 @@ class Columns:
         self._terms: OrderedDict = OrderedDict()
         self._term_bytes = 0
         self._lock = threading.Lock()
+        self._build_lock = threading.RLock()
+        self._built: dict[str, np.ndarray] = {}
 
-    @functools.cached_property
+    def _once(self, name: str, build) -> np.ndarray:
+        """The array ``name``, built by the first thread that asks; the others wait for it."""
+        found = self._built.get(name)
+        if found is None:
+            with self._build_lock:
+                found = self._built.get(name)
+                if found is None:
+                    found = self._built[name] = build()
+        return found
+
+    @property
     def date(self) -> np.ndarray:
-        return self._numbers("date")
+        return self._once("date", lambda: self._numbers("date"))
 
-    @functools.cached_property
+    @property
     def dated(self) -> np.ndarray:
-        return self.date != np.iinfo(np.uint64).max  # Whoosh's column value for "no date"
+        # Whoosh's column value for "no date"
+        return self._once("dated", lambda: self.date != np.iinfo(np.uint64).max)
 
-    @functools.cached_property
+    @property
     def newest_rank(self) -> np.ndarray:
-        return self._rank(descending=True)
+        return self._once("newest", lambda: self._rank(descending=True))
 
-    @functools.cached_property
+    @property
     def oldest_rank(self) -> np.ndarray:
-        return self._rank(descending=False)
+        return self._once("oldest", lambda: self._rank(descending=False))
 
     def _numbers(self, name: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.uint64)
@@ -104,22 +119,24 @@ class Columns:
 
     def facet(self, name: str) -> tuple[list[str], np.ndarray]:
         """(labels, code of each document) for an ID column; built on first use."""
-        if name not in self.codes:
-            values = np.empty(self.n, dtype=object)
-            for leaf, offset in self._leaves:
-                values[offset : offset + leaf.doc_count_all()] = list(leaf.column_reader(name))
-            labels, codes = np.unique(values.astype(str), return_inverse=True)
-            self.labels[name], self.codes[name] = list(labels), codes.astype(np.int32)
-        return self.labels[name], self.codes[name]
+        with self._build_lock:  # labels and codes are set together, never one without the other
+            if name not in self.codes:
+                values = np.full(self.n, "", dtype=object)
+                for leaf, offset in self._leaves:
+                    values[offset : offset + leaf.doc_count_all()] = list(leaf.column_reader(name))
+                labels, codes = np.unique(values.astype(str), return_inverse=True)
+                self.labels[name], self.codes[name] = list(labels), codes.astype(np.int32)
+            return self.labels[name], self.codes[name]
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Field length of each document as Whoosh scores it (its one-byte approximation)."""
-        if fieldname not in self._lengths:
-            out = np.zeros(self.n, dtype=np.float64)
-            for leaf, offset in self._leaves:
-                out[offset : offset + leaf.doc_count_all()] = _leaf_lengths(leaf, fieldname)
-            self._lengths[fieldname] = out
-        return self._lengths[fieldname]
+        with self._build_lock:
+            if fieldname not in self._lengths:
+                out = np.zeros(self.n, dtype=np.float64)
+                for leaf, offset in self._leaves:
+                    out[offset : offset + leaf.doc_count_all()] = _leaf_lengths(leaf, fieldname)
+                self._lengths[fieldname] = out
+            return self._lengths[fieldname]
 
     def term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(docnums, unboosted scores) of one term, deleted documents included."""
@@ -130,8 +147,9 @@ class Columns:
                 return self._terms[key]
         found = self._score(fieldname, text)
         with self._lock:
-            self._terms[key] = found
-            self._term_bytes += found[0].nbytes + found[1].nbytes
+            if key not in self._terms:  # another thread may have scored it meanwhile
+                self._terms[key] = found
+                self._term_bytes += found[0].nbytes + found[1].nbytes
             while self._term_bytes > TERM_CACHE_BYTES and len(self._terms) > 1:
                 ids, scores = self._terms.popitem(last=False)[1]
                 self._term_bytes -= ids.nbytes + scores.nbytes
@@ -140,6 +158,8 @@ class Columns:
     def _score(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         field = self.searcher.schema[fieldname]
         btext = field.to_bytes(text)
+        if not self.n:
+            return np.empty(0, np.int64), np.empty(0)
         ids, weights = term_arrays(self.searcher.reader(), fieldname, btext)
         if not field.scorable or not len(ids):
             return ids, weights
@@ -151,13 +171,10 @@ class Columns:
 
 
 def _leaf_lengths(leaf, fieldname: str) -> np.ndarray:
-    # Whoosh keeps field lengths in a one-byte column with no public reader; read it as bytes.
-    perdoc = leaf._perdoc
-    colname = f"_{fieldname}_len"
-    if not perdoc.has_column(colname):
+    """Whoosh keeps field lengths in a one-byte column with no public reader; read it as bytes."""
+    codes = whoosh_private.field_length_bytes(leaf, fieldname)
+    if codes is None:
         return np.zeros(leaf.doc_count_all())
-    creader = perdoc.column_reader(colname, LENGTHS_COLUMN)
-    codes = np.fromiter(creader, dtype=np.uint8, count=leaf.doc_count_all())
     return _LENGTHS[codes]
 
 
@@ -166,7 +183,7 @@ _COLUMNS_LOCK = threading.Lock()
 
 
 def columns(searcher) -> Columns:
-    """The arrays of this searcher's generation (built on its first query)."""
+    """The arrays of this searcher's generation (built on its first query, by one thread)."""
     with _COLUMNS_LOCK:
         found = _COLUMNS.get(searcher)
         if found is None:

@@ -6,6 +6,8 @@ lists the segments together. Upserts need one writer that sees every segment (to
 version), so ``prepare_many`` segments and encodes in workers and that writer only files postings.
 """
 
+from __future__ import annotations
+
 import contextlib
 import ctypes
 import datetime as dt
@@ -16,45 +18,158 @@ import os
 import queue
 import signal
 import sys
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
-from search import generations
+from search import generations, whoosh_private
 from search.analysis import Analyzed, joined, segment_article, text_boosts
 from search.codec import CompactCodec, pack_increasing
-from search.errors import IndexCorruptError
+from search.errors import IndexCorruptError, SearchError
 from search.schema import FOLDED_SUFFIX, Postings, build_schema
 from search.text import nfc
+from search.whoosh_private import FileStorage
 
 Progress = Callable[[int], None] | None
+# Called with an article that could not be indexed and the reason; the rest is still indexed.
+OnError = Callable[[Mapping, str], None] | None
 WRITER_LIMIT_MB = 256
 CHUNK = 16
 IN_FLIGHT_PER_WORKER = 4
+POLL_SECONDS = 0.5  # how often a parent waiting on its workers checks that they are all alive
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Iterator[dict]:
-    """Whoosh documents in input order, segmented and turned into postings on every core.
+class IndexingError(SearchError):
+    """An indexing worker died or failed; nothing was switched in, the lock is released."""
 
-    At most a few chunks per worker are in flight, so memory stays bounded for any input size.
+
+def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Iterator[dict | Failed]:
+    """Whoosh documents in input order, segmented and turned into postings on every core; an
+    article that cannot be analysed comes out as ``Failed``.
+
+    At most a few chunks per worker are in flight, so memory stays bounded for any input size. A
+    worker that dies (killed, out of memory) ends this within ``POLL_SECONDS`` with an
+    ``IndexingError`` instead of waiting forever for its chunk.
     """
     workers = _workers(workers)
     if workers == 1:
-        yield from map(document, articles)
+        yield from map(_document_or_failure, articles)
         return
     ctx = multiprocessing.get_context("fork")  # workers inherit pyvi's model already in memory
-    with ctx.Pool(workers, initializer=_exit_with, initargs=(os.getpid(),)) as pool:
-        in_flight: deque = deque()
-        for chunk in _batches(articles, CHUNK):
-            in_flight.append(pool.apply_async(_segment_chunk, (chunk,)))
-            if len(in_flight) >= IN_FLIGHT_PER_WORKER * workers:
-                yield from in_flight.popleft().get()
-        while in_flight:
-            yield from in_flight.popleft().get()
+    jobs, results = ctx.Queue(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_prepare_worker, args=(jobs, results, os.getpid()), daemon=True)
+        for _ in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+    waiting = _Waiting(results, procs)
+    try:
+        pending: dict[int, list] = {}
+        next_out, sent = 0, 0
+        for seq, chunk in enumerate(_batches(articles, CHUNK)):
+            jobs.put((seq, chunk))
+            sent = seq + 1
+            while sent - next_out >= IN_FLIGHT_PER_WORKER * workers:
+                next_out = yield from _in_order(waiting, pending, next_out)
+        while next_out < sent:
+            next_out = yield from _in_order(waiting, pending, next_out)
+        for _ in procs:
+            jobs.put(None)
+    finally:
+        _stop(procs, jobs, results)
+
+
+def _in_order(waiting: _Waiting, pending: dict[int, list], next_out: int):
+    """Wait for one more prepared chunk; yield every chunk that is now next in input order."""
+    seq, docs = waiting.take()
+    pending[seq] = docs
+    while next_out in pending:
+        yield from pending.pop(next_out)
+        next_out += 1
+    return next_out
+
+
+def _prepare_worker(jobs, results, parent: int) -> None:
+    _exit_with(parent)
+    try:
+        while (job := jobs.get()) is not None:
+            seq, chunk = job
+            results.put(("chunk", (seq, [_document_or_failure(art) for art in chunk])))
+    except BaseException as exc:
+        results.put(("error", _describe(exc)))
+
+
+def _stop(procs: list, *queues) -> None:
+    """Workers are done or the work failed: none may outlive this call, and chunks no worker will
+    read must not keep this process from exiting (a queue's feeder thread waits for a reader)."""
+    for q in queues:
+        q.cancel_join_thread()
+        q.close()
+    for proc in procs:
+        proc.join(timeout=0 if proc.exitcode is not None else 2)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+
+
+class _Waiting:
+    """Takes what workers report, noticing within ``POLL_SECONDS`` when one of them is gone."""
+
+    def __init__(self, results, procs: list):
+        self.results, self.procs = results, procs
+
+    def take(self, block: bool = True) -> tuple[str, object] | tuple[int, list]:
+        while True:
+            try:
+                kind, value = self.results.get(timeout=POLL_SECONDS) if block else self.results.get_nowait()
+            except queue.Empty:
+                self.check_alive()
+                if not block:
+                    return "", None
+                continue
+            if kind == "error":
+                raise IndexingError(f"an indexing worker failed: {value}; nothing was switched in")
+            return value if kind == "chunk" else (kind, value)
+
+    def check_alive(self) -> None:
+        """Workers here exit only when told to: any exit before that is a death."""
+        for proc in self.procs:
+            if proc.exitcode is not None:
+                raise _died(proc)
+
+
+def _died(proc) -> IndexingError:
+    code = proc.exitcode
+    how = f"killed by signal {-code}" if code < 0 else f"exit code {code} without reporting its work"
+    return IndexingError(f"an indexing worker (pid {proc.pid}) died ({how}); nothing was switched in")
+
+
+def _describe(exc: BaseException) -> str:
+    """An error as text: whatever the exception holds, text always crosses the process boundary."""
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except BaseException:  # an exception whose __str__ fails
+        return type(exc).__name__
+
+
+class Failed:
+    """An article the analysis could not index, and why (reported as a rejection, not raised)."""
+
+    __slots__ = ("article", "reason")
+
+    def __init__(self, article: Mapping, reason: str):
+        self.article, self.reason = article, reason
+
+
+def _document_or_failure(article: Mapping) -> dict | Failed:
+    _required_id(article)  # a caller's bug, not a bad record: raised
+    try:
+        return document(article)
+    except Exception as exc:  # one record's failure must not cost the others theirs
+        return Failed({"id": article.get("id"), "origin": article.get("origin")}, _describe(exc))
 
 
 def _workers(asked: int | None) -> int:
@@ -68,10 +183,6 @@ def _batches(items: Iterable, size: int) -> Iterator[tuple]:
         yield batch
 
 
-def _segment_chunk(chunk: tuple[Mapping, ...]) -> list[dict]:
-    return [document(art) for art in chunk]
-
-
 @functools.cache
 def _schema():
     return build_schema()
@@ -83,6 +194,7 @@ def _postings(field: str, value: Analyzed) -> Postings:
 
 def document(article: Mapping) -> dict:
     """Whoosh field values for one article: the expensive part (pyvi, postings) of indexing."""
+    _check_unicode(article)
     seg = segment_article(article)
     date = _as_datetime(article.get("date"))
     doc = {
@@ -108,11 +220,32 @@ def document(article: Mapping) -> dict:
     return {k: v for k, v in doc.items() if v is not None}
 
 
+def _check_unicode(article: Mapping) -> None:
+    """Text that is not valid Unicode (a lone surrogate from a JSON escape, NUL) fails here, for this
+    article alone, instead of deep in Whoosh halfway through adding it."""
+    for name, value in article.items():
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            raise ValueError(f"invalid Unicode in {name}: NUL character at {value.index(chr(0))}")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"invalid Unicode in {name}: {exc.reason} at {exc.start}") from None
+
+
 def _required_id(article: Mapping) -> str:
     value = article.get("id")
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"article without an id: {str(article.get('title'))[:80]!r}")
     return value.strip()
+
+
+def _checked_ids(articles: Iterable[Mapping]) -> Iterator[Mapping]:
+    """Articles, each with an id: checked here, before a worker gets it (a caller's bug is raised)."""
+    for article in articles:
+        _required_id(article)
+        yield article
 
 
 def _as_datetime(value: object) -> dt.datetime | None:
@@ -125,58 +258,70 @@ def _as_datetime(value: object) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
 
 
-def _file_all(write: Callable, articles: Iterable[Mapping], workers: int | None, progress: Progress) -> int:
+def _file_all(
+    write: Callable, articles: Iterable[Mapping], workers: int | None, progress: Progress, on_error: OnError
+) -> int:
     """Hand each prepared document to the Whoosh writer; returns how many."""
     n = 0
-    for doc in prepare_many(articles, workers):
-        write(**doc)
-        n += 1
+    for doc in prepare_many(_checked_ids(articles), workers):
+        if isinstance(doc, Failed):
+            _failed(doc, on_error)
+        else:
+            write(**doc)
+            n += 1
         if progress:
             progress(1)
     return n
 
 
+def _failed(failure: Failed, on_error: OnError) -> None:
+    if on_error is None:
+        raise ValueError(f"article {failure.article.get('id')!r} cannot be indexed: {failure.reason}")
+    on_error(failure.article, failure.reason)
+
+
 def write_segments(
-    path: Path, articles: Iterable[Mapping], workers: int, progress: Progress
+    path: Path, articles: Iterable[Mapping], workers: int, progress: Progress, on_error: OnError = None
 ) -> tuple[list, int]:
     """Index articles in ``workers`` processes that each write their own Whoosh segment of ``path``.
 
     The whole cost of indexing then spreads over every core; this process only reads the input
     and hands out chunks (a bounded queue keeps memory flat). Returns (segments, articles added).
+    A worker that dies or fails ends this within seconds with an ``IndexingError``.
     """
     ctx = multiprocessing.get_context("fork")  # workers inherit pyvi's model already in memory
     jobs, results = ctx.Queue(IN_FLIGHT_PER_WORKER * workers), ctx.Queue()
     args = (str(path), jobs, results, os.getpid())
-    procs = [ctx.Process(target=_segment_worker, args=args) for _ in range(workers)]
+    procs = [ctx.Process(target=_segment_worker, args=args, daemon=True) for _ in range(workers)]
     for proc in procs:
         proc.start()
-    reports = _Reports(results, procs, progress)
+    reports = _Reports(results, procs, progress, on_error)
     try:
-        for chunk in itertools.chain(_batches(articles, CHUNK), [None] * workers):
+        for chunk in itertools.chain(_batches(_checked_ids(articles), CHUNK), [None] * workers):
             reports.put(jobs, chunk)
         return reports.segments(), reports.added
     finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()  # only after a failure: a finished worker has exited
-            proc.join()
+        _stop(procs, jobs, results)
 
 
 def _segment_worker(path: str, jobs, results, parent: int) -> None:
     """Add every chunk of articles to one new segment; report progress, then the segment."""
     _exit_with(parent)
     try:
-        writer = SegmentWriter(
-            whoosh_index.open_dir(path), _lk=False, limitmb=WRITER_LIMIT_MB, codec=CompactCodec()
-        )
+        ix = whoosh_index.open_dir(path)
+        writer = whoosh_private.segment_writer(ix, WRITER_LIMIT_MB, CompactCodec())
         while (chunk := jobs.get()) is not None:
+            failures = []
             for article in chunk:
-                writer.add_document(**document(article))
-            results.put(("added", len(chunk)))
-        # As Whoosh's own multi-process writer does: write the segment, let the parent list it.
-        results.put(("segment", writer._finalize_segment() if writer._added else None))
-    except BaseException as exc:
-        results.put(("error", exc))
+                doc = _document_or_failure(article)
+                if isinstance(doc, Failed):
+                    failures.append((doc.article, doc.reason))
+                else:
+                    writer.add_document(**doc)
+            results.put(("added", (len(chunk) - len(failures), failures)))
+        results.put(("segment", whoosh_private.finish_segment(writer)))
+    except BaseException as exc:  # as text: an exception that cannot be pickled would be lost
+        results.put(("error", _describe(exc)))
 
 
 def _exit_with(parent: int) -> None:
@@ -187,17 +332,18 @@ def _exit_with(parent: int) -> None:
         os._exit(1)
 
 
-class _Reports:
+class _Reports(_Waiting):
     """What the segment workers report: progress, finished segments, or the error that stops all."""
 
-    def __init__(self, results, procs: list, progress: Progress):
-        self.results, self.procs, self.progress = results, procs, progress
+    def __init__(self, results, procs: list, progress: Progress, on_error: OnError):
+        super().__init__(results, procs)
+        self.progress, self.on_error = progress, on_error
         self.added, self.done = 0, []
 
     def put(self, jobs, chunk) -> None:
         """Queue a chunk, taking reports while the queue is full (a failed worker stops the feed)."""
         while True:
-            self._take(block=False)
+            self._drain(block=False)
             try:
                 jobs.put(chunk, timeout=0.2)
                 return
@@ -206,33 +352,41 @@ class _Reports:
 
     def segments(self) -> list:
         while len(self.done) < len(self.procs):
-            self._take(block=True)
+            self._drain(block=True)
         return [s for s in self.done if s is not None]
 
-    def _take(self, block: bool) -> None:
+    def _drain(self, block: bool) -> None:
         while True:
-            try:
-                kind, value = self.results.get(timeout=1.0) if block else self.results.get_nowait()
-            except queue.Empty:
-                self._check_alive()
-                if not block:
-                    return
-                continue
-            if kind == "error":
-                raise value
+            kind, value = self.take(block)
             if kind == "added":
-                self.added += value
+                added, failures = value
+                self.added += added
+                for article, reason in failures:
+                    _failed(Failed(article, reason), self.on_error)
                 if self.progress:
-                    self.progress(value)
-            else:
+                    self.progress(added + len(failures))
+            elif kind == "segment":
                 self.done.append(value)
+            elif not kind:
+                return
             if block:
                 return
 
-    def _check_alive(self) -> None:
-        dead = [p.exitcode for p in self.procs if p.exitcode not in (None, 0)]
-        if dead:
-            raise RuntimeError(f"an indexing worker died (exit code {dead[0]}); nothing was switched in")
+    def check_alive(self) -> None:
+        exited = [p for p in self.procs if p.exitcode is not None]
+        if len(exited) > len(self.done) or any(p.exitcode != 0 for p in exited):
+            raise _died(next((p for p in exited if p.exitcode != 0), exited[0]))
+
+
+class _DurableStorage(FileStorage):
+    """Whoosh's file storage whose one rename (a new table of contents over the segment files it
+    names) happens only after those files and the directory are on disk, and is itself made durable
+    before the commit returns."""
+
+    def rename_file(self, oldname, newname, safe=False):
+        generations.fsync_tree(Path(self.folder))
+        super().rename_file(oldname, newname, safe=safe)
+        generations.fsync_dir(Path(self.folder))
 
 
 def _writer(ix):
@@ -246,30 +400,52 @@ def _formats(schema) -> dict[str, type]:
 
 
 class GenerationBuilder:
-    """Writes a complete new generation; ``commit`` switches it in, ``abort`` discards it."""
+    """Writes a complete new generation; ``commit`` switches it in, ``abort`` discards it.
 
-    def __init__(self, root: Path, workers: int | None = None):
+    ``min_share`` and ``allow_empty`` keep a live index from being replaced by less by mistake:
+    with fewer articles than ``min_share`` of the current generation's, or none at all, the new
+    generation is discarded and ``IndexShrinkError`` raised.
+    """
+
+    def __init__(
+        self, root: Path, workers: int | None = None, min_share: float = 0.0, allow_empty: bool = True
+    ):
         self.root = root
         self.workers = workers
+        self.min_share, self.allow_empty = min_share, allow_empty
         generations.remove_unfinished(root)  # leftovers of a killed or failed build
         self.name = generations.next_name(root)
         self.path = generations.generations_dir(root) / (self.name + generations.BUILDING)
         self.path.mkdir(parents=True)
-        self._writer = _writer(whoosh_index.create_in(str(self.path), build_schema()))
+        generations.write_format(self.path)
+        self._writer = _writer(_DurableStorage(str(self.path)).create_index(build_schema()))
         self._segments: list = []  # written by worker processes, listed at commit
+        self.added = 0
         self.aborted = False
 
     def add(self, article: Mapping) -> None:
         self._writer.add_document(**document(article))
+        self.added += 1
 
-    def add_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
-        """Add articles (segmented and written on every core); returns how many were added."""
+    def add_many(
+        self, articles: Iterable[Mapping], progress: Progress = None, on_error: OnError = None
+    ) -> int:
+        """Add articles (segmented and written on every core); returns how many were added.
+
+        An article whose analysis fails is handed to ``on_error`` with the reason (raised as a
+        ``ValueError`` without one); the others are still added."""
         workers = _workers(self.workers)
         if workers == 1:
-            return _file_all(self._writer.add_document, articles, 1, progress)
-        segments, added = write_segments(self.path, articles, workers, progress)
-        self._segments += segments
+            added = _file_all(self._writer.add_document, articles, 1, progress, on_error)
+        else:
+            segments, added = write_segments(self.path, articles, workers, progress, on_error)
+            self._segments += segments
+        self.added += added
         return added
+
+    def check_size(self, articles: int) -> None:
+        """Raise ``IndexShrinkError`` if a generation of ``articles`` may not replace the current one."""
+        generations.check_shrink(self.root, articles, self.min_share, self.allow_empty)
 
     def abort(self) -> None:
         """Leave the current generation as it is."""
@@ -279,10 +455,10 @@ class GenerationBuilder:
         """Switch the new generation in, or discard it; a failed switch discards it too."""
         if ok and not self.aborted:
             try:
-                self._writer.segments = self._writer.segments + self._segments
+                self.check_size(self.added)
+                whoosh_private.list_segments(self._writer, self._segments)
                 self._writer.commit(merge=False)  # big segments stay apart: merging is one core's work
-                os.rename(self.path, self.path.with_name(self.name))
-                generations.switch(self.root, self.name)
+                generations.publish(self.root, self.path, self.name)
             except BaseException:
                 with contextlib.suppress(Exception):  # close what the failed commit left open
                     self._writer.cancel()
@@ -297,26 +473,36 @@ class GenerationBuilder:
 
 
 class Updater:
-    """Upserts and deletes by id in the current generation, committed together at the end."""
+    """Upserts and deletes by id in the current generation, committed together at the end.
+
+    Made while holding the write lock, so it first clears what a killed writer left: unfinished
+    generations, and files in the live generation that its table of contents does not name.
+    """
 
     def __init__(self, root: Path, workers: int | None = None):
         name = generations.current(root)
         if name is None:
             raise FileNotFoundError(f"no index at {root} yet: build one with a full reindex first")
         self.workers = workers
-        ix = whoosh_index.open_dir(str(generations.generations_dir(root) / name))
+        path = generations.generations_dir(root) / name
+        generations.check_format(path)
+        generations.remove_unfinished(root)
+        ix = _DurableStorage(str(path)).open_index()
         if _formats(ix.schema) != _formats(build_schema()):
             raise IndexCorruptError(
                 f"the index at {root} was built by an older vnsearch that encodes postings differently; "
                 "rebuild it with 'vnsearch reindex'"
             )
+        generations.remove_orphans(path, whoosh_private.live_files(ix))
         self._writer = _writer(ix)
 
     def upsert(self, article: Mapping) -> None:
         self._writer.update_document(**document(article))
 
-    def upsert_many(self, articles: Iterable[Mapping], progress: Progress = None) -> int:
-        return _file_all(self._writer.update_document, articles, self.workers, progress)
+    def upsert_many(
+        self, articles: Iterable[Mapping], progress: Progress = None, on_error: OnError = None
+    ) -> int:
+        return _file_all(self._writer.update_document, articles, self.workers, progress, on_error)
 
     def delete(self, article_id: str) -> int:
         return self._writer.delete_by_term("id", article_id)

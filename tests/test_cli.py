@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from click.testing import CliRunner, Result
 
 import search
 from indexer.cli import EXIT_LOCKED, EXIT_REJECTED, EXIT_STRICT, main
+from indexer.ingest import failed_analysis, scan, winners
+from indexer.sources import SourceFile
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
 BODY = "Sáng 13/11/2023, UBND tỉnh Lam Giang tổ chức hội nghị tổng kết công tác năm."
@@ -268,3 +271,207 @@ def test_open_searcher_sees_the_new_generation_after_reindex(tmp_path: Path) -> 
     assert reader.generation != old
     assert "demo-csv-1" not in [hit.id for hit in reader.search("ngư dân nuôi biển").hits]
     assert reader.doc_count() == 38
+
+
+# --- nothing lost: a reindex never replaces a live index with less unless told to -----------------
+
+
+@pytest.fixture
+def small_index(tmp_path: Path) -> Path:
+    """An index of 4 articles (the demo CSV)."""
+    index = tmp_path / "index"
+    assert run("reindex", "--index", index, DEMO / "articles.csv").exit_code == 0
+    return index
+
+
+def test_reindex_from_an_empty_directory_is_refused_and_keeps_the_index(small_index, tmp_path) -> None:
+    (tmp_path / "empty").mkdir()
+    before = search.Index(small_index).generation
+    result = run("reindex", "--index", small_index, tmp_path / "empty")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert (
+        "refusing to make an empty generation current" in result.stderr and "--allow-empty" in result.stderr
+    )
+    ix = search.Index(small_index)
+    assert (ix.generation, ix.doc_count()) == (before, 4)
+    assert [p.name for p in (small_index / "generations").iterdir()] == [before]
+
+
+def test_reindex_of_only_rejected_records_is_refused(small_index, tmp_path) -> None:
+    bad = write_jsonl(tmp_path / "bad.jsonl", {"id": "x", "title": "Không nội dung"})
+    result = run("reindex", "--index", small_index, bad)
+    assert result.exit_code == 1 and "empty generation" in result.stderr, result.output
+    assert search.Index(small_index).doc_count() == 4
+
+
+def test_allow_empty_makes_an_empty_index_that_search_and_stats_answer(small_index, tmp_path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run("reindex", "--index", small_index, "--allow-empty", tmp_path / "empty")
+    assert result.exit_code == 0, result.output
+    assert "is current: 0 articles" in result.stdout
+    found = run("search", "--index", small_index, "ngư dân", "--json")
+    assert found.exit_code == 0 and json.loads(found.stdout)["total"] == 0, found.output
+    stats = run("stats", "--index", small_index, "--json")
+    assert stats.exit_code == 0 and json.loads(stats.stdout)["articles"] == 0, stats.output
+
+
+def test_reindex_to_less_than_half_is_refused_unless_allow_shrink(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert run("reindex", "--index", index, DEMO).exit_code == 0
+    result = run("reindex", "--index", index, DEMO / "articles.csv")
+    assert result.exit_code == 1, result.output
+    assert (
+        "48 articles" in result.stderr and "one of 4 " in result.stderr and "--allow-shrink" in result.stderr
+    )
+    assert search.Index(index).doc_count() == 48
+    allowed = run("reindex", "--index", index, "--allow-shrink", DEMO / "articles.csv")
+    assert allowed.exit_code == 0, allowed.output
+    assert search.Index(index).doc_count() == 4
+
+
+# --- one bad record is one rejection ----------------------------------------------------------------
+
+
+def bad_unicode_source(path: Path) -> Path:
+    lines = [
+        '{"id": "ok-1", "title": "Tin một", "body": "Nội dung một."}',
+        '{"id": "sur", "title": "Tin \\ud800 lỗi", "body": "Nội dung."}',
+        '{"id": "nul", "title": "Tin", "body": "Nội \\u0000 dung."}',
+        '{"id": "sur-\\udfff", "title": "Tin", "body": "Nội dung."}',
+        '{"id": "ok-2", "title": "Tin hai", "body": "Nội dung hai."}',
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["reindex", "add"])
+def test_invalid_unicode_is_one_rejection_per_record(tmp_path: Path, command: str) -> None:
+    source = bad_unicode_source(tmp_path / "bad.jsonl")
+    index = tmp_path / "index"
+    result = run(command, "--index", index, source)
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert f"{source}:2: invalid Unicode (title: lone surrogate U+D800 at 5)" in result.stderr
+    assert f"{source}:3: invalid Unicode (body: NUL character at 5)" in result.stderr
+    assert f"{source}:4: invalid Unicode (id: lone surrogate U+DFFF at 5)" in result.stderr
+    assert "read 5: indexed 2, rejected 3, duplicates 0" in result.stdout
+    assert search.Index(index).doc_count() == 2
+
+
+def test_field_limits_reject_with_the_field_its_length_and_the_limit(tmp_path: Path) -> None:
+    source = write_jsonl(
+        tmp_path / "long.jsonl",
+        {"id": "ok", "title": "Tin", "body": BODY},
+        {"id": "t", "title": "T" * 1001, "body": BODY},
+        {"id": "i" * 201, "body": BODY},
+        {"id": "u", "body": BODY, "url": "https://x.vn/" + "a" * 2000},
+        {"id": "c", "body": BODY, "category": "C" * 201},
+        {"id": "s", "body": BODY, "summary": "S" * 4001},
+    )
+    result = run("reindex", "--index", tmp_path / "index", source)
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert f"{source}:2: field too long (title: 1,001 characters, at most 1,000)" in result.stderr
+    assert f"{source}:3: field too long (id: 201 characters, at most 200)" in result.stderr
+    assert f"{source}:4: field too long (url: 2,013 characters, at most 2,000)" in result.stderr
+    assert f"{source}:5: field too long (category: 201 characters, at most 200)" in result.stderr
+    assert f"{source}:6: field too long (summary: 4,001 characters, at most 4,000)" in result.stderr
+    assert "read 6: indexed 1, rejected 5" in result.stdout
+
+
+def test_limits_are_in_the_help() -> None:
+    out = run("reindex", "--help").output
+    assert "title 1,000" in out and "body 5,242,880 bytes" in out and "no '/' in an id" in out
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "1899-12-31", "9999-12-31", "01/01/0001"])
+def test_implausible_dates_are_rejected(tmp_path: Path, date: str) -> None:
+    source = write_jsonl(
+        tmp_path / "d.jsonl",
+        {"id": "ok", "body": BODY, "date": "1900-01-01"},
+        {"id": "x", "body": BODY, "date": date},
+    )
+    result = run("reindex", "--index", tmp_path / "index", source)
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert f"{source}:2: implausible date ('{date}': not between 1900 and " in result.stderr
+
+
+def test_ids_with_a_slash_are_rejected_naming_why(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "s.jsonl", {"id": "a/b", "body": BODY}, {"id": "ok", "body": BODY})
+    result = run("reindex", "--index", tmp_path / "index", source)
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert f"{source}:1: id contains '/' ('a/b'" in result.stderr
+
+
+# --- sources that are not plain files, deep trees, broken CSV ----------------------------------------
+
+
+def test_a_fifo_named_on_the_command_line_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    result = run("reindex", "--index", tmp_path / "index", fifo)
+    assert result.exit_code == 2 and "not a regular file" in result.output, result.output
+
+
+def test_a_fifo_in_a_source_directory_is_reported_and_the_rest_indexed(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    os.mkfifo(src / "pipe.jsonl")
+    write_jsonl(src / "a.jsonl", {"id": "a", "body": BODY})
+    result = run("reindex", "--index", tmp_path / "index", src)
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert f"{src / 'pipe.jsonl'}: not a regular file" in result.stderr
+    assert search.Index(tmp_path / "index").doc_count() == 1
+
+
+def test_a_source_tree_1200_levels_deep_is_read(tmp_path: Path) -> None:
+    deep = tmp_path / "src"
+    deep.mkdir()
+    for _ in range(1200):  # one level at a time: Path.mkdir(parents=True) recurses too
+        deep /= "d"
+        os.mkdir(deep)
+    try:
+        write_jsonl(deep / "a.jsonl", {"id": "deep", "body": BODY})
+        write_jsonl(tmp_path / "src" / "b.jsonl", {"id": "top", "body": BODY})
+        result = run("reindex", "--index", tmp_path / "index", tmp_path / "src")
+        assert result.exit_code == 0, result.output
+        assert search.Index(tmp_path / "index").get("deep") is not None
+    finally:  # shutil.rmtree (pytest's clean-up of old temp dirs) recurses: remove it bottom-up
+        (deep / "a.jsonl").unlink(missing_ok=True)
+        while deep != tmp_path / "src":
+            os.rmdir(deep)
+            deep = deep.parent
+
+
+def test_an_unterminated_csv_quote_stops_that_file_with_one_rejection(tmp_path: Path) -> None:
+    source = tmp_path / "broken.csv"
+    rows = "".join(f"r{n},Tin {n},Nội dung {n}.\n" for n in range(400_000))  # past csv's field limit
+    source.write_text(f'id,title,body\nok,Tin,"{BODY}"\nbad,"Tin,Nội dung\n{rows}', encoding="utf-8")
+    result = run("reindex", "--index", tmp_path / "index", source)
+    assert result.exit_code == EXIT_REJECTED, result.output
+    rejected = [line for line in result.stderr.splitlines() if line.startswith(str(source))]
+    limit = "field larger than field limit (10485760)"
+    assert rejected == [f"{source}:3: malformed CSV ({limit}; the rest of the file is not read)"]
+    assert "read 2: indexed 1, rejected 1" in result.stdout
+
+
+def test_an_analysis_failure_is_reported_with_the_records_origin_and_the_counts_reconcile(
+    tmp_path: Path,
+) -> None:
+    """What ``vnsearch reindex`` does with an article the core cannot index although it passed
+    validation (here: one made invalid after validation, as no real record can be any more)."""
+    source = write_jsonl(
+        tmp_path / "a.jsonl",
+        {"id": "one", "body": BODY},
+        {"id": "two", "body": BODY},
+        {"id": "one", "title": "Bản sau", "body": BODY},
+    )
+    plan = scan([SourceFile(source, "jsonl")], report=lambda r: None)
+    broken = ({**a, "body": a["body"] + "\ud800"} if a["id"] == "two" else a for a in winners(plan))
+    reported: list[str] = []
+    ix = search.Index(tmp_path / "index", workers=2)
+    with ix.new_generation() as gen:
+        indexed = gen.add_many(broken, on_error=failed_analysis(plan, lambda r: reported.append(str(r))))
+    why = "ValueError: invalid Unicode in body: surrogates not allowed at"
+    assert len(reported) == 1 and reported[0].startswith(f"{source}:2: cannot be indexed ({why} "), reported
+    assert (plan.read, indexed, plan.rejected.total(), plan.duplicates) == (3, 1, 1, 1)
+    assert ix.get("one")["title"] == "Bản sau" and ix.get("two") is None

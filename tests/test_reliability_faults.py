@@ -137,7 +137,7 @@ def test_full_disk_reindex_leaves_no_building_dir_and_the_next_one_fits(small_di
     # demo beside the old generation would not fit on this disk; a smaller archive must.
     smaller = tmp_path / "smaller.jsonl"
     smaller.write_text("".join((DEMO / "articles.jsonl").read_text(encoding="utf-8").splitlines(True)[:10]))
-    again = run("reindex", "--index", index, smaller)
+    again = run("reindex", "--index", index, "--allow-shrink", smaller)
     assert again.exit_code == 0, again.output
     assert search.Index(index).doc_count() == 10
 
@@ -316,3 +316,209 @@ def test_stats_survives_directories_vanishing_during_a_reindex(tmp_path):
         deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline:
             ix.stats()
+
+
+# --- workers that die or fail: the command ends, cleaned up, the lock released ---------------------
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def kill_a_worker_of(
+    command: str, index: Path, source: Path
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Start ``vnsearch COMMAND``, SIGKILL one of its indexing workers once they run; returns the
+    finished command and how long it took to end after the kill."""
+    proc = subprocess.Popen(
+        [str(VNSEARCH), command, "--index", str(index), str(source)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (workers := children(proc.pid)):
+            assert proc.poll() is None and time.monotonic() < deadline, "no worker ever started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the workers are indexing
+        os.kill(workers[0], signal.SIGKILL)
+        killed_at = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    for pid in workers:  # no worker outlives the command
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), time.monotonic() - killed_at
+
+
+@pytest.mark.parametrize("command", ["add", "reindex"])
+def test_a_killed_worker_ends_the_command_with_a_message_and_the_index_unchanged(
+    demo_index, tmp_path, command
+):
+    before = search.Index(demo_index)
+    generation, count = before.generation, before.doc_count()
+    source = copies_of_demo(tmp_path / "more.jsonl", copies=10)  # 380 articles: several seconds
+    result, took = kill_a_worker_of(command, demo_index, source)
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert took < 15, took
+    no_traceback(result)
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("vnsearch: an indexing worker (pid ") and "killed by signal 9" in last, last
+    ix = search.Index(demo_index)
+    assert (ix.generation, ix.doc_count()) == (generation, count)
+    assert not list((demo_index / "generations").glob("*.building"))
+    again = run("delete", "--index", demo_index, "lg-2023-009")  # the lock is free
+    assert again.exit_code == 0, again.output
+
+
+UNPICKLABLE = """
+import sys, threading, search
+
+class Unpicklable(BaseException):
+    def __init__(self):
+        super().__init__("holds a lock")
+        self.lock = threading.Lock()
+
+class Trap(dict):
+    def get(self, key, default=None):
+        if key == "title":
+            raise Unpicklable()
+        return super().get(key, default)
+
+arts = [{"id": f"a{i}", "title": "Tin", "body": "Nội dung."} for i in range(200)]
+arts[150] = Trap(arts[150])
+ix = search.Index(sys.argv[1], workers=2)
+try:
+    if sys.argv[2] == "reindex":
+        with ix.new_generation() as gen:
+            gen.add_many(arts)
+    else:
+        with ix.updating() as w:
+            w.upsert_many(arts)
+except search.IndexingError as exc:
+    print(f"IndexingError: {exc}")
+"""
+
+
+@pytest.mark.parametrize("command", ["add", "reindex"])
+def test_a_worker_error_that_cannot_be_pickled_ends_the_build(tmp_path, command):
+    index = build_index(tmp_path / "index")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", UNPICKLABLE, str(index), command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the build hung on a worker error it could not pickle")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("IndexingError: an indexing worker failed: Unpicklable: holds a lock"), (
+        result
+    )
+    assert not list((index / "generations").glob("*.building"))
+    assert search.Index(index).get("a0") is None  # nothing was switched in or committed
+    with search.Index(index).updating():  # the lock is free
+        pass
+
+
+# --- permissions: real ones, for a process without root's power to ignore them -------------------
+
+
+def without_root_access(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run argv as root but without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH: file permissions apply."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv (util-linux) to drop the capabilities that bypass permissions")
+    drop = "-dac_override,-dac_read_search"
+    return subprocess.run(
+        ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", "--", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+UNREADABLE_APP = """
+import json, sys
+from web import create_app
+client = create_app({"INDEX": sys.argv[1]}).test_client()
+print(json.dumps([client.get(p).status_code for p in ("/api/search?q=khoa", "/healthz", "/?q=khoa")]))
+"""
+
+
+@pytest.mark.parametrize("locked", ["index", "generations", "generation"])
+def test_an_unreadable_index_is_a_503_with_a_log_line_naming_the_permission_error(tmp_path, locked):
+    index = build_index(tmp_path / "index")
+    target = {
+        "index": index,
+        "generations": index / "generations",
+        "generation": index / "generations" / search.Index(index).generation,
+    }[locked]
+    target.chmod(0o000)
+    try:
+        result = without_root_access([sys.executable, "-c", UNREADABLE_APP, str(index)])
+        cli = without_root_access([str(VNSEARCH), "search", "--index", str(index), "khoa"])
+    finally:
+        target.chmod(0o755)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == [503, 503, 503], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "search index unusable: cannot read the index" in result.stderr
+    assert "Permission denied" in result.stderr
+    no_traceback(cli)
+    if locked == "index":  # click checks that --index is readable: a usage error
+        assert cli.returncode == 2 and "is not readable" in cli.stderr, cli.stderr
+    else:
+        assert cli.returncode == 1 and "Permission denied" in cli.stderr, cli.stderr
+
+
+def test_an_unreadable_source_directory_is_reported_and_the_rest_indexed(tmp_path):
+    src = tmp_path / "src"
+    (src / "locked").mkdir(parents=True)
+    (src / "ok.jsonl").write_text('{"id": "ok", "body": "Nội dung."}\n', encoding="utf-8")
+    (src / "locked" / "hidden.jsonl").write_text('{"id": "no", "body": "Nội dung."}\n', encoding="utf-8")
+    (src / "locked").chmod(0o000)
+    try:
+        result = without_root_access([str(VNSEARCH), "reindex", "--index", str(tmp_path / "index"), str(src)])
+    finally:
+        (src / "locked").chmod(0o755)
+    assert result.returncode == 3, result.stderr
+    assert f"{src / 'locked'}: unreadable directory (Permission denied)" in result.stderr
+    assert "read 2: indexed 1, rejected 1" in result.stdout
+
+
+# --- an empty index is served, not a 500 ----------------------------------------------------------
+
+
+def test_an_empty_index_serves_empty_results_and_a_healthy_healthz(tmp_path):
+    index = tmp_path / "index"
+    (tmp_path / "empty").mkdir()
+    built = run("reindex", "--index", index, "--allow-empty", tmp_path / "empty")
+    assert built.exit_code == 0, built.output
+    client = create_app({"INDEX": str(index)}).test_client()
+    found = client.get("/api/search", query_string={"q": "khoa học", "sort": "newest", "category": "Y tế"})
+    assert found.status_code == 200 and found.json["total"] == 0 and found.json["hits"] == []
+    assert client.get("/", query_string={"q": "khoa học"}).status_code == 200
+    assert client.get("/").status_code == 200
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json["articles"] == 0, health.json
+    stats = run("stats", "--index", index)
+    assert stats.exit_code == 0 and "articles    0" in stats.stdout, stats.output
+
+
+def test_a_generation_of_another_format_is_a_503_from_healthz_and_searches(demo_index):
+    """/healthz says what searches would meet: the format check runs when the generation opens."""
+    generation = demo_index / "generations" / search.Index(demo_index).generation
+    client = create_app({"INDEX": str(demo_index)}).test_client()
+    assert client.get("/healthz").status_code == 200
+    with whoosh_leaks_ignored():
+        (generation / "FORMAT").write_text("0\n")  # what an older vnsearch's generation looks like
+        os.utime(demo_index / "CURRENT")  # readers notice a changed pointer
+        client = create_app({"INDEX": str(demo_index)}).test_client()
+        assert [client.get(p).status_code for p in ("/healthz", "/api/search?q=khoa", "/")] == [503] * 3

@@ -189,3 +189,29 @@ def test_mixed_good_and_bad_records_are_all_accounted_for_in_bounded_memory(tmp_
 @pytest.mark.slow
 def test_ten_thousand_mixed_records_are_all_accounted_for_in_bounded_memory(tmp_path):
     check_ingest(tmp_path, records=10_000, huge=10)
+
+
+BOMB_MB = 300
+
+
+def test_a_gzip_bombed_line_is_one_rejection_in_bounded_memory(tmp_path):
+    """One line of 300 MB of zeros between two good records, under 1 MB compressed: rejected as
+    "line too long" without being held in memory; the records around it are indexed."""
+    source = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(source, "wb", compresslevel=9) as out:
+        out.write('{"id": "before", "title": "Tin trước", "body": "Nội dung trước."}\n'.encode())
+        zeros = b"0" * 2**20
+        for _ in range(BOMB_MB):
+            out.write(zeros)
+        out.write(b"\n")
+        out.write('{"id": "after", "title": "Tin sau", "body": "Nội dung sau."}\n'.encode())
+    assert source.stat().st_size < 2**20
+    index = tmp_path / "index"
+    result, peak_kb = peak_rss_of([str(VNSEARCH), "reindex", "--index", str(index), str(source)])
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert f"{source}:2: line too long ({BOMB_MB * 2**20 + 1:,} bytes or more, at most " in result.stderr
+    assert "read 3: indexed 2, rejected 1" in result.stdout
+    ix = search.Index(index)
+    assert ix.get("before") and ix.get("after")
+    base = baseline_peak_kb(tmp_path)
+    assert peak_kb < base + 100 * 1024, (peak_kb / 1024, base / 1024)

@@ -10,6 +10,10 @@ from indexer.article import MAX_BODY_BYTES
 from indexer.records import Record, Rejection
 from indexer.sources.lines import numbered_lines
 
+# csv's error for a field that grew past field_size_limit: an opening quote never closed.
+FATAL = "field larger than field limit"
+TOO_LONG = "too long: "
+
 if TYPE_CHECKING:
     from _csv import Reader
 
@@ -30,7 +34,12 @@ def read(name: str, stream: BinaryIO) -> Iterator[Record | Rejection]:
 
 
 def _text_lines(stream: BinaryIO, bad_lines: dict[int, str]) -> Iterator[str]:
+    """Text lines for the csv module; an overlong line becomes an empty one, remembered."""
     for line in numbered_lines(stream):
+        if line.too_long:
+            bad_lines[line.number] = TOO_LONG + line.too_long
+            yield "\n"
+            continue
         if line.bad_bytes:
             bad_lines[line.number] = line.bad_bytes
         yield line.text
@@ -53,6 +62,11 @@ def _rows(
         except StopIteration:
             return
         except csv.Error as exc:
+            if FATAL in str(exc):  # an unterminated quote swallowed the rest: what follows is noise
+                yield Rejection(
+                    f"{name}:{start}", "malformed CSV", f"{exc}; the rest of the file is not read"
+                )
+                return
             yield Rejection(f"{name}:{start}", "malformed CSV", str(exc))
             continue
         bad = [bad_lines[n] for n in range(start, reader.line_num + 1) if n in bad_lines]
@@ -60,6 +74,9 @@ def _rows(
 
 
 def _row(origin: str, row: list[str], header: list[str], bad: list[str]) -> Iterator[Record | Rejection]:
+    if too_long := [b for b in bad if b.startswith(TOO_LONG)]:
+        yield Rejection(origin, "line too long", too_long[0].removeprefix(TOO_LONG))
+        return
     if not any(cell.strip() for cell in row):
         return
     if bad:

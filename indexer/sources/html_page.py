@@ -8,11 +8,15 @@ from typing import BinaryIO
 import trafilatura
 
 from indexer.records import Record, Rejection
+from indexer.sources.lines import MAX_PAGE_BYTES, read_page
 
 
 def read(name: str, stream: BinaryIO) -> Iterator[Record | Rejection]:
     """One record per page; trafilatura detects the page's own encoding."""
-    data = stream.read()
+    data = read_page(stream)
+    if data is None:
+        yield Rejection(name, "file too large", f"more than {MAX_PAGE_BYTES:,} bytes")
+        return
     if not data.strip():
         return
     page = trafilatura.bare_extraction(

@@ -14,7 +14,9 @@ def read(name: str, stream: BinaryIO) -> Iterator[Record | Rejection]:
     """One record per non-blank line; bad lines are rejected, the others still read."""
     for line in numbered_lines(stream):
         origin = f"{name}:{line.number}"
-        if line.bad_bytes:
+        if line.too_long:
+            yield Rejection(origin, "line too long", line.too_long)
+        elif line.bad_bytes:
             yield Rejection(origin, "not UTF-8", line.bad_bytes)
         elif line.text.strip():
             yield _parse(origin, line.text)

@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from indexer.dates import find_date
 from indexer.records import Record, Rejection
+from indexer.sources.lines import MAX_PAGE_BYTES, read_page
 
 _DATE_LINE = re.compile(r"\s*(?:ngày cập nhật|cập nhật|ngày đăng|đăng ngày)\s*:?\s*(?P<rest>.*)", re.I)
 _SOURCE_LINE = re.compile(r"\s*nguồn\s*:\s*(?P<source>.*?)\s*", re.I)
@@ -28,7 +29,10 @@ _SENTENCE_END = (".", "!", "?", "…", '"', "”")
 
 def read(name: str, stream: BinaryIO) -> Iterator[Record | Rejection]:
     """One record per page, or a rejection saying which part of the layout is missing."""
-    data = stream.read()
+    data = read_page(stream)
+    if data is None:
+        yield Rejection(name, "file too large", f"more than {MAX_PAGE_BYTES:,} bytes")
+        return
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
