@@ -253,7 +253,7 @@ def _decode_runs(raw: np.ndarray, starts: np.ndarray, counts: np.ndarray, size: 
 class CompactLeafMatcher(W3LeafMatcher):
     """W3LeafMatcher over compact blocks: ids and weights never touch the values section."""
 
-    def _block(self) -> Block:
+    def current_block(self) -> Block:
         if self._data is None:
             self._read_data()
         return self._data
@@ -275,20 +275,20 @@ class CompactLeafMatcher(W3LeafMatcher):
         self._data = Block(self._postfile.get(self._dataoffset, size), self._blocklength)
 
     def _read_ids(self) -> None:
-        self._ids = self._block().ids().tolist()
+        self._ids = self.current_block().ids().tolist()
 
     def _read_weights(self) -> None:
-        self._weights = self._block().weights().tolist()
+        self._weights = self.current_block().weights().tolist()
 
     def _read_values(self) -> None:
-        self._values = self._block().values()
+        self._values = self.current_block().values()
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """All the term's (ids, weights) from its first block on, values left compressed."""
         self.reset()
         steps, weights, last = [], [], 0
         while not self._atend:
-            block = self._block()
+            block = self.current_block()
             steps += ((block.first - last,), block.deltas)  # one cumsum for the whole term
             weights.append(block.weights())
             last = self._maxid
@@ -520,7 +520,7 @@ def _compact_positions(matcher, docnums: np.ndarray, docs: list, positions: list
             continue
         j = int(np.searchsorted(docnums, matcher._maxid, side="right"))
         if j > i:
-            block = matcher._block()
+            block = matcher.current_block()
             ids = block.ids()
             wanted = docnums[i:j]
             at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
