@@ -268,3 +268,12 @@ def test_open_searcher_sees_the_new_generation_after_reindex(tmp_path: Path) -> 
     assert reader.generation != old
     assert "demo-csv-1" not in [hit.id for hit in reader.search("ngư dân nuôi biển").hits]
     assert reader.doc_count() == 38
+
+
+def test_search_help_states_the_core_limits() -> None:
+    limits = search.limits
+    text = " ".join(run("search", "--help").stdout.split())
+    assert f"at most {limits.MAX_QUERY_CHARS} characters" in text
+    assert f"first {limits.MAX_WORDS} are ignored" in text
+    assert f"1-{limits.MAX_PAGE}; page × size at most {limits.MAX_DEPTH}" in text
+    assert f"Hits per page (1-{limits.MAX_PER_PAGE})" in text

@@ -151,7 +151,8 @@ def test_no_parameter_makes_a_server_error(client, path, params):
     response = client.get(path, query_string=params)
     assert response.status_code in (200, 400), (params, response.get_data(as_text=True)[:500])
     if path == "/api/search" and response.status_code == 400:
-        assert set(response.get_json()["error"]) == {"code", "message"}
+        error = response.get_json()["error"]
+        assert set(error) == {"code", "message", "param"} and error["param"] in params
 
 
 @settings(max_examples=60, deadline=None)
