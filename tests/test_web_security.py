@@ -91,6 +91,24 @@ def test_security_headers_everywhere(client, path):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "location"),
+    [
+        ("//api//search", "q=a", "/api/search?q=a"),
+        ("/api//articles//kh-1", "", "/api/articles/kh-1"),
+        ("//api//articles//kh-1//related", "size=2", "/api/articles/kh-1/related?size=2"),
+    ],
+)
+def test_redirects_never_name_the_host_header(client, path, query, location):
+    """Werkzeug merges slashes with a redirect it builds from the Host header."""
+    response = client.get(
+        "/", environ_overrides={"PATH_INFO": path, "QUERY_STRING": query}, headers={"Host": "evil.example"}
+    )
+    assert response.status_code == 308
+    assert response.headers["Location"] == location
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
 def test_csp_allows_no_script():
     directives = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
     assert directives["default-src"] == "'none'"
