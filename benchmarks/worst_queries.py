@@ -332,15 +332,14 @@ def render(
     args, n_docs: int, rows: list[tuple[Family, float, str]], ordinary: list[float], load: dict
 ) -> str:
     median = statistics.median(ordinary)
-    command = "python benchmarks/worst_queries.py" + "".join(
-        f" {flag}"
-        for flag in (["--quick"] if args.quick else [])
-        + ([f"--articles {args.articles}"] if args.articles else [])
-    )
+    flags = ["--quick"] if args.quick else [f"--index {args.index}", f"--seconds {args.seconds:g}"]
+    flags += [f"--articles {args.articles}"] if args.articles else []
+    command = " ".join(["python benchmarks/worst_queries.py", *flags])
     lines = [
         f"# Worst queries: crafted queries against {n_docs:,} articles, beside an ordinary mix",
         "",
-        f"Command: `{command}` (index: {args.index}; {os.cpu_count()} cores shared with other work)",
+        f"Command: `{command}` ({os.cpu_count()} cores shared with other work; an index missing at "
+        "--index is built first with `vnsearch reindex` from VietNews test)",
         "",
         f"Part 1: the search API in one process, result cache off; each crafted query's median of "
         f"{args.reps} runs. Ordinary mix (`querymix.py`, {len(ordinary)} queries): median "
