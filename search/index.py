@@ -114,12 +114,14 @@ class Index:
                 res = Results(req.q, 0, req.page, req.per_page, 0.0, [], {}, None)
             else:
                 res = searching.run(s, req, self.tuning)
-            self._remember(req, res)
+            self._remember(req, res, s)
         return dataclasses.replace(res, took_ms=(time.perf_counter() - started) * 1000)
 
-    def _remember(self, req: searching.Request, res: Results) -> None:
+    def _remember(self, req: searching.Request, res: Results, searcher) -> None:
         """Keep recent results: readers repeat popular queries and page back and forth."""
         with self._lock:
+            if searcher is not self._searcher:  # replaced while this thread searched: stale
+                return
             self._cache[req] = res
             while len(self._cache) > self.cache_size:
                 self._cache.pop(next(iter(self._cache)))
