@@ -288,8 +288,20 @@ def _as_date(value: dt.date) -> dt.date:
 @click.option(
     "--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True
 )
-@click.option("--page", type=int, default=1, show_default=True)
-@click.option("--size", type=int, default=10, show_default=True, help="Hits per page (1-100).")
+@click.option(
+    "--page",
+    type=int,
+    default=1,
+    show_default=True,
+    help=f"Page number (1-{search.limits.MAX_PAGE}; page × size at most {search.limits.MAX_DEPTH}).",
+)
+@click.option(
+    "--size",
+    type=int,
+    default=10,
+    show_default=True,
+    help=f"Hits per page (1-{search.limits.MAX_PER_PAGE}).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def search_command(
     index_dir: Path,
@@ -304,8 +316,8 @@ def search_command(
 ) -> None:
     """Search the index: ranked hits with date, category, id, url and a snippet.
 
-    QUERY may be written with or without accents; "" with --from/--to/--category lists the
-    newest articles.
+    QUERY may be written with or without accents (at most {chars} characters; words after the
+    first {words} are ignored); "" with --from/--to/--category lists the newest articles.
     """
     res = _existing_index(index_dir).search(
         query, date_from=date_from, date_to=date_to, category=category, sort=sort, page=page, per_page=size
@@ -328,6 +340,12 @@ def search_command(
         if hit.url:
             click.echo(f"   {hit.url}")
         click.echo(f"   {_plain(hit.snippet_html, bold)}")
+
+
+# The limits in the help are the core's own (search.limits), so the help cannot drift from them.
+search_command.help = (search_command.help or "").format(
+    chars=search.limits.MAX_QUERY_CHARS, words=search.limits.MAX_WORDS
+)
 
 
 def _plain(marked_html: str, bold: bool) -> str:

@@ -21,8 +21,11 @@ Build an index, then search it::
 
 Articles are mappings with ``id`` (required), ``title``, ``summary``, ``body``, ``date``
 (``datetime.date``/``datetime``/None), ``category``, ``source`` and ``url``.
+
+``search.limits`` declares the request limits (query length, page size, depth) every layer uses.
 """
 
+from search import limits
 from search.errors import (
     IndexCorruptError,
     IndexFormatError,
@@ -48,4 +51,5 @@ __all__ = [
     "QueryError",
     "Results",
     "SearchError",
+    "limits",
 ]

@@ -19,6 +19,7 @@ integers instead of a pickle, and only for the syllables that phrases and highli
 import itertools
 import operator
 import struct
+import threading
 import zlib
 from array import array
 from collections import defaultdict
@@ -396,12 +397,25 @@ class _MappedFile(BufferFile):
 
 
 class _Cursor:
-    """The file methods StructFile and pickle use, over a memoryview, without copying it."""
+    """The file methods StructFile and pickle use, over a memoryview, without copying it.
 
-    __slots__ = ("_buf", "_pos")
+    The position is per thread: the web worker runs requests in threads that share one searcher,
+    and Whoosh reads with ``seek`` then ``read`` (a posting list's header, term infos), so a
+    shared position let one thread read where another had just seeked ("Block tag error").
+    """
+
+    __slots__ = ("_buf", "_local")
 
     def __init__(self, buf: memoryview):
-        self._buf, self._pos = buf, 0
+        self._buf, self._local = buf, threading.local()
+
+    @property
+    def _pos(self) -> int:
+        return getattr(self._local, "pos", 0)
+
+    @_pos.setter
+    def _pos(self, value: int) -> None:
+        self._local.pos = value
 
     def read(self, n: int = -1) -> bytes:
         end = len(self._buf) if n is None or n < 0 else min(len(self._buf), self._pos + n)

@@ -1,12 +1,26 @@
 """The errors the core raises: each carries a message a person can act on."""
 
+# The core's argument names, as the API and the CLI name the same parameter.
+PUBLIC_NAMES = {"date_from": "from", "date_to": "to", "per_page": "size"}
+
 
 class SearchError(Exception):
     """Base class for vnsearch core errors."""
 
 
 class QueryError(SearchError, ValueError):
-    """The query or a search parameter cannot be used; the message says why, in plain words."""
+    """The query or a search parameter cannot be used; the message says why, in plain words.
+
+    ``param`` names the parameter at fault as the API and the CLI name it ("q", "from", "to",
+    "sort", "page", "size"), so a caller can point at the right field; None when not one.
+    """
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = PUBLIC_NAMES.get(param, param) if param else None
+
+    def __reduce__(self):
+        return type(self), (str(self), self.param)
 
 
 class IndexLockedError(SearchError):

@@ -30,15 +30,13 @@ from whoosh import query as Q
 
 from search.analysis import compound_key
 from search.errors import QueryError
+from search.limits import MAX_CLAUSES, MAX_QUERY_CHARS, MAX_WORDS
 from search.schema import FOLDED_SUFFIX
 from search.segment import Unit, segment, units
 from search.text import exact_key, fold, has_diacritics, nfc
 
-MAX_QUERY_CHARS = 500
 DocFreq = Callable[[str, bool], int]  # (key, folded) → articles holding it
 Holds = Callable[["Need"], int]  # articles holding a need (its syllables in order)
-MAX_WORDS = 32  # words beyond this are dropped: hundreds of terms would only cost time
-MAX_CLAUSES = 16  # phrases, title: clauses and exclusions beyond this are dropped, likewise
 TEXT = "text"  # title, summary and body (see search.schema)
 TITLE = "title_words"
 FIELD_PREFIXES = {"title": TITLE, "tieude": TITLE, "tiêu_đề": TITLE}
@@ -194,7 +192,8 @@ def parse(text: str) -> ParsedQuery:
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"Truy vấn quá dài ({len(text)} ký tự, tối đa {MAX_QUERY_CHARS}). "
-            f"Query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})."
+            f"Query too long ({len(text)} characters, at most {MAX_QUERY_CHARS}).",
+            param="q",
         )
     parsed = ParsedQuery(folded=not has_diacritics(text))
     run: list[str] = []

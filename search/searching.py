@@ -8,12 +8,11 @@ from search import highlight, matching, query, suggest
 from search.analysis import TEXT_FIELDS, field_bounds, joined
 from search.codec import increasing_array
 from search.errors import QueryError
+from search.limits import MAX_DEPTH, MAX_PAGE, MAX_PER_PAGE
 from search.results import Hit, Results
 from search.schema import FOLDED_SUFFIX
 
 SORTS = ("relevance", "newest", "oldest")
-MAX_PER_PAGE = 100
-MAX_PAGE = 1000
 # Candidates that get the phrase bonus before the first pages are cut. The bonus can triple a
 # score, so a deep candidate can jump onto the first page on a phrase alone; 30 loads fewer stored
 # fields than 50. Set A (benchmarks/relevance.py) R@10 without diacritics 0.8987 at 50 and 40,
@@ -22,7 +21,6 @@ MAX_PAGE = 1000
 RERANK_DEPTH = 30
 LEAD_CHARS = 400  # the lead of an article without a summary: about its first two sentences
 BONUS_CHARS = 1000  # a title or summary is read this far for the bonus (news ones are far shorter)
-MAX_DEPTH = 10_000  # page * per_page: deeper pages cost memory for nothing a reader uses
 MATCH_SECONDS = 0.5  # checking where words stand stops then: the rest is counted on its syllables
 SUGGEST_DEPTH = 20  # the best matches whose words restore a query's accents
 FACETS = {"years": "year", "months": "month", "categories": "category"}
@@ -44,15 +42,17 @@ class Request:
 def make_request(q, date_from, date_to, category, sort, page, per_page) -> Request:
     """Check every parameter; a bad one is a QueryError that says which and why."""
     if not isinstance(q, str):
-        raise QueryError("q must be text")
+        raise QueryError("q must be text", param="q")
     start, end = _date(date_from, "date_from"), _date(date_to, "date_to")
     if start and end and start > end:
-        raise QueryError(f"Ngày bắt đầu {start:%d/%m/%Y} sau ngày kết thúc {end:%d/%m/%Y} (from > to).")
+        raise QueryError(
+            f"Ngày bắt đầu {start:%d/%m/%Y} sau ngày kết thúc {end:%d/%m/%Y} (from > to).", param="from"
+        )
     if sort not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}", param="sort")
     page, per_page = _int(page, "page", 1, MAX_PAGE), _int(per_page, "per_page", 1, MAX_PER_PAGE)
     if page * per_page > MAX_DEPTH:
-        raise QueryError(f"Chỉ xem được {MAX_DEPTH} kết quả đầu tiên; hãy thu hẹp tìm kiếm.")
+        raise QueryError(f"Chỉ xem được {MAX_DEPTH} kết quả đầu tiên; hãy thu hẹp tìm kiếm.", param="page")
     return Request(q.strip(), start, end, category or None, sort, page, per_page)
 
 
@@ -66,16 +66,16 @@ def _date(value, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise QueryError(f"{name}: {str(value)[:40]!r} is not a date as YYYY-MM-DD") from None
+        raise QueryError(f"{name}: {str(value)[:40]!r} is not a date as YYYY-MM-DD", param=name) from None
 
 
 def _int(value, name: str, low: int, high: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise QueryError(f"{name} must be a whole number") from None
+        raise QueryError(f"{name} must be a whole number", param=name) from None
     if not low <= number <= high:
-        raise QueryError(f"{name} must be between {low} and {high}")
+        raise QueryError(f"{name} must be between {low} and {high}", param=name)
     return number
 
 

@@ -44,3 +44,10 @@ def test_http_benchmark_serves_the_mix_without_errors():
     out = quick("http_load.py")
     rows = [line for line in out.splitlines() if line.startswith("| ") and "results/worker" in line]
     assert rows and all(line.rstrip(" |").endswith("| 0") for line in rows), out
+
+
+def test_worst_queries_benchmark_prints_its_table_and_the_load_test():
+    out = quick("worst_queries.py")
+    assert "| query family | example | time ms | ratio to the ordinary median |" in out
+    assert "32 unknown accented words" in out and '"va co" × 62' in out
+    assert "beside 8 attacking clients" in out and "Target: loaded p95" in out

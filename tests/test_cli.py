@@ -475,3 +475,12 @@ def test_an_analysis_failure_is_reported_with_the_records_origin_and_the_counts_
     assert len(reported) == 1 and reported[0].startswith(f"{source}:2: cannot be indexed ({why} "), reported
     assert (plan.read, indexed, plan.rejected.total(), plan.duplicates) == (3, 1, 1, 1)
     assert ix.get("one")["title"] == "Bản sau" and ix.get("two") is None
+
+
+def test_search_help_states_the_core_limits() -> None:
+    limits = search.limits
+    text = " ".join(run("search", "--help").stdout.split())
+    assert f"at most {limits.MAX_QUERY_CHARS} characters" in text
+    assert f"first {limits.MAX_WORDS} are ignored" in text
+    assert f"1-{limits.MAX_PAGE}; page × size at most {limits.MAX_DEPTH}" in text
+    assert f"Hits per page (1-{limits.MAX_PER_PAGE})" in text

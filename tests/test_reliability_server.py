@@ -69,7 +69,11 @@ def test_product_config_limits_workers():
     exec(GUNICORN_CONFIG.read_text(), settings)  # how gunicorn reads it
     assert isinstance(settings["timeout"], int) and 0 < settings["timeout"] <= 60
     assert 0 < settings["graceful_timeout"] <= settings["timeout"]
-    assert settings.get("worker_class", "sync") == "sync"  # one request per worker: the timeout covers it
+    # Threads, with the heartbeat held back to the oldest request's start: the timeout covers a
+    # request as it did with one request per sync worker (web/worker.py).
+    assert settings["worker_class"] == "web.worker.BoundedThreadWorker" and settings["threads"] >= 2
+    assert settings["limit_request_line"] == 8190  # gunicorn's maximum: every query the app accepts fits
+    assert 0 < settings["keepalive"] <= settings["timeout"]
     assert settings["bind"] == ["127.0.0.1:8000"]  # loopback unless told otherwise
 
 

@@ -229,6 +229,33 @@ def test_bad_queries_and_parameters_raise_query_error_with_a_reason(ix, kwargs, 
 
 
 @pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"q": "x" * 501}, "q"),
+        ({"q": "a", "date_from": "2023-02-30"}, "from"),
+        ({"q": "a", "date_to": "31/12/2023"}, "to"),
+        ({"q": "a", "date_from": "2024-01-02", "date_to": "2024-01-01"}, "from"),
+        ({"q": "a", "sort": "best"}, "sort"),
+        ({"q": "a", "page": 0}, "page"),
+        ({"q": "a", "page": "two"}, "page"),
+        ({"q": "a", "per_page": 101}, "size"),
+        ({"q": "a", "page": 1000, "per_page": 100}, "page"),  # too deep: the page asked is refused
+    ],
+)
+def test_query_error_names_the_parameter_as_the_api_and_cli_call_it(ix, kwargs, param):
+    with pytest.raises(search.QueryError) as caught:
+        ix.search(**kwargs)
+    assert caught.value.param == param
+
+
+def test_the_deepest_page_the_limits_allow_is_served(ix):
+    size = search.limits.MAX_PER_PAGE
+    page = search.limits.deepest_page(size)
+    assert page * size <= search.limits.MAX_DEPTH < (page + 1) * size
+    assert ix.search("khoa học", page=page, per_page=size).hits == []  # served, just empty here
+
+
+@pytest.mark.parametrize(
     "q", ['"unbalanced', "title:", "-", "OR", "a OR OR b", "((", "*", "khoa~2", "ab*", "/re/"]
 )
 def test_odd_syntax_never_escapes_as_an_internal_error(ix, q):

@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from web_fixtures import MIN_KHOA_HOC_HITS, articles, shared_index
 
+from search import limits
 from web import create_app
 
 
@@ -138,6 +139,8 @@ BAD_SEARCHES = [
     ({"size": "101"}, "size"),
     ({"size": "1.5"}, "size"),
     ({"category": "c" * 201}, "category"),
+    ({"page": "1000", "size": "100"}, "page"),  # each within its range, too deep together (core)
+    ({"page": "101", "size": "100"}, "page"),
 ]
 
 
@@ -149,6 +152,7 @@ def test_bad_parameters_are_400_with_a_plain_message(client, openapi, params, pa
     check_schema(openapi, response_schema(openapi, "/api/search", 400), body)
     assert body["error"]["code"] == "bad_parameter"
     assert body["error"]["message"].startswith(f"{param}: ")
+    assert body["error"]["param"] == param
     assert "Traceback" not in response.get_data(as_text=True)
 
 
@@ -156,6 +160,16 @@ def test_limits_are_inclusive(client):
     assert client.get("/api/search", query_string={"q": "a" * 500}).status_code == 200
     assert client.get("/api/search", query_string={"q": "x", "size": 100}).status_code == 200
     assert client.get("/api/search", query_string={"q": "x", "page": 1000}).status_code == 200
+    assert client.get("/api/search", query_string={"q": "x", "page": 100, "size": 100}).status_code == 200
+
+
+def test_openapi_states_the_core_limits(openapi):
+    params = {p["name"]: p for p in openapi["paths"]["/api/search"]["get"]["parameters"]}
+    assert params["q"]["schema"]["maxLength"] == limits.MAX_QUERY_CHARS
+    assert params["page"]["schema"]["maximum"] == limits.MAX_PAGE
+    assert params["size"]["schema"]["maximum"] == limits.MAX_PER_PAGE
+    assert str(limits.MAX_DEPTH) in params["page"]["description"]
+    assert params["category"]["schema"]["maxLength"] == limits.MAX_CATEGORY_CHARS
 
 
 def test_article(client, openapi):

@@ -255,6 +255,7 @@ def test_no_results_is_a_friendly_page(client):
         ("/?q=a&page=0", None, "Số trang phải là số nguyên từ 1 đến 1000"),
         ("/?q=a&page=1001", None, "Số trang"),
         ("/?q=a&size=1000", None, "Số kết quả mỗi trang"),
+        ("/?q=a&page=1000&size=100", None, "Chỉ xem được 10000 kết quả"),  # the core's, not about q
     ],
 )
 def test_bad_input_is_a_400_page_in_vietnamese(client, url, control, message):

@@ -91,6 +91,24 @@ def test_security_headers_everywhere(client, path):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "location"),
+    [
+        ("//api//search", "q=a", "/api/search?q=a"),
+        ("/api//articles//kh-1", "", "/api/articles/kh-1"),
+        ("//api//articles//kh-1//related", "size=2", "/api/articles/kh-1/related?size=2"),
+    ],
+)
+def test_redirects_never_name_the_host_header(client, path, query, location):
+    """Werkzeug merges slashes with a redirect it builds from the Host header."""
+    response = client.get(
+        "/", environ_overrides={"PATH_INFO": path, "QUERY_STRING": query}, headers={"Host": "evil.example"}
+    )
+    assert response.status_code == 308
+    assert response.headers["Location"] == location
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
 def test_csp_allows_no_script():
     directives = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
     assert directives["default-src"] == "'none'"
@@ -151,7 +169,8 @@ def test_no_parameter_makes_a_server_error(client, path, params):
     response = client.get(path, query_string=params)
     assert response.status_code in (200, 400), (params, response.get_data(as_text=True)[:500])
     if path == "/api/search" and response.status_code == 400:
-        assert set(response.get_json()["error"]) == {"code", "message"}
+        error = response.get_json()["error"]
+        assert set(error) == {"code", "message", "param"} and error["param"] in params
 
 
 @settings(max_examples=60, deadline=None)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import search
 from web import create_app
 from web.charts import MAX_BAR_HEIGHT, TOP, chosen_year, month_chart, year_chart
 from web.cli import bind_address
@@ -105,6 +107,22 @@ def test_pagination(app_context, page, total, labels):
     assert [link.label for link in pager.pages if link and link.current] == [str(page)]
     assert (pager.previous is None) == (page == 1)
     assert (pager.next is None) == (page >= min(1000, -(-total // 10)) or total == 0)
+
+
+@given(size=st.integers(1, 100), total=st.integers(0, 10**7), page=st.integers(1, 1000))
+def test_pager_never_links_a_page_the_core_refuses(app_context, size, total, page):
+    pager = pagination(SearchParams(q="a", page=page, size=size), total)
+    hrefs = [link.href for link in pager.pages if link] + [h for h in (pager.previous, pager.next) if h]
+    for href in hrefs:
+        linked = int(parse_qs(urlsplit(href).query).get("page", ["1"])[0])
+        assert linked * size <= search.limits.MAX_DEPTH, href
+
+
+def test_pager_at_100_per_page_stops_at_page_100(app_context):
+    pager = pagination(SearchParams(q="a", page=99, size=100), 10**6)
+    assert [link and link.label for link in pager.pages][-2:] == ["99", "100"]
+    assert pager.next == "http://vn.test/?q=a&page=100&size=100"
+    assert pagination(SearchParams(q="a", page=100, size=100), 10**6).next is None
 
 
 def test_pagination_past_the_end_points_back(app_context):

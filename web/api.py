@@ -61,4 +61,4 @@ def openapi() -> dict[str, Any]:
 
 @bp.errorhandler(ParamError)
 def bad_parameter(error: ParamError) -> tuple[dict[str, Any], int]:
-    return error_json("bad_parameter", f"{error.param}: {error.message}"), 400
+    return error_json("bad_parameter", f"{error.param}: {error.message}", param=error.param), 400

@@ -40,7 +40,8 @@ def current_index() -> search.Index:
 
 
 def run_search(params: SearchParams) -> search.Results:
-    """Search with checked parameters; what the core still rejects is about ``q``."""
+    """Search with checked parameters; what the core still rejects is reported against the
+    parameter it names (the query itself when it names none)."""
     try:
         return current_index().search(
             params.q,
@@ -52,4 +53,4 @@ def run_search(params: SearchParams) -> search.Results:
             per_page=params.size,
         )
     except search.QueryError as exc:  # its message is already in plain Vietnamese (and English)
-        raise ParamError("q", str(exc)) from None
+        raise ParamError(exc.param or "q", str(exc)) from None

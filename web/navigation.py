@@ -9,7 +9,8 @@ import itertools
 
 from flask import url_for
 
-from web.params import MAX_PAGE, SearchParams
+from search.limits import deepest_page
+from web.params import SearchParams
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +69,11 @@ class Pager:
 
 
 def pagination(params: SearchParams, total: int, window: int = 2) -> Pager:
-    """Pages around the current one, always with the first and the last."""
-    last = min(MAX_PAGE, max(1, -(-total // params.size)))
+    """Pages around the current one, always with the first and the last.
+
+    The last is the last the core serves (``search.limits.deepest_page``), so no link is refused.
+    """
+    last = min(deepest_page(params.size), max(1, -(-total // params.size)))
     shown = sorted(
         page
         for page in {1, last, *range(params.page - window, params.page + window + 1)}

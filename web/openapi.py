@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.params import MAX_CATEGORY_CHARS, MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE, SORTS
+from search.limits import MAX_CATEGORY_CHARS, MAX_DEPTH, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
+from web.params import SORTS
+
+MAX_SIZE = MAX_PER_PAGE
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -118,7 +121,20 @@ HEALTH = _closed(
         "articles": {"type": "integer", "minimum": 0},
     }
 )
-ERROR = _closed({"error": _closed({"code": {"type": "string"}, "message": {"type": "string"}})})
+ERROR = _closed(
+    {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "param": {"type": "string", "description": "The query parameter at fault (400 only)."},
+            },
+        }
+    }
+)
 SCHEMAS = {
     "Hit": HIT,
     "SearchResponse": SEARCH_RESPONSE,
@@ -148,10 +164,12 @@ PATHS: dict[str, Any] = {
                 ),
                 _query(
                     "page",
-                    "Page number.",
+                    f"Page number; page × size may not exceed {MAX_DEPTH}.",
                     {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
                 ),
-                _query("size", "Hits per page.", {**SIZE, "default": 10}),
+                _query(
+                    "size", f"Hits per page; page × size may not exceed {MAX_DEPTH}.", {**SIZE, "default": 10}
+                ),
             ],
             "responses": {
                 "200": _json(_ref("SearchResponse"), "One page of hits with facets."),
@@ -202,7 +220,8 @@ def openapi_document() -> dict[str, Any]:
             "title": "vnsearch",
             "version": "0.1.0",
             "description": "Full-text search over Vietnamese news. Errors are "
-            '{"error": {"code", "message"}} with status 400, 404, 405 or 503.',
+            '{"error": {"code", "message"}} with status 400, 404, 405 or 503; a 400 names the '
+            'parameter at fault in "param".',
         },
         "paths": PATHS,
         "components": {"schemas": SCHEMAS},

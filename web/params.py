@@ -11,10 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
-MAX_QUERY_CHARS = 500
-MAX_CATEGORY_CHARS = 200
-MAX_PAGE = 1000
-MAX_SIZE = 100
+from search.limits import MAX_CATEGORY_CHARS, MAX_PAGE, MAX_QUERY_CHARS
+from search.limits import MAX_PER_PAGE as MAX_SIZE
+
 DEFAULT_SIZE = 10
 SORTS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất"}
 

@@ -1,6 +1,9 @@
-"""Security headers on every response: no script at all, no sniffing, no framing."""
+"""Security headers on every response: no script at all, no sniffing, no framing; and redirects
+that never name a host, since the Host header is whatever the client sent."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response
 
@@ -28,5 +31,24 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def relative_location(response: Response) -> Response:
+    """Make a redirect's Location a path on this site.
+
+    Werkzeug's own redirects (``//api//search`` → ``/api/search`` when it merges slashes) are
+    absolute URLs built from the Host header, so a forged Host sent a reader to another site. The
+    app redirects only within itself, so the scheme and host are dropped, and leading slashes are
+    merged so the path cannot read as ``//host`` either.
+    """
+    location = response.headers.get("Location")
+    if location is None:
+        return response
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc or location.startswith(("//", "/\\")):
+        path = "/" + parts.path.lstrip("/\\")
+        response.headers["Location"] = urlunsplit(("", "", path, parts.query, parts.fragment))
+    return response
+
+
 def register(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.after_request(relative_location)

@@ -59,5 +59,7 @@ def article_json(article: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def error_json(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def error_json(code: str, message: str, param: str | None = None) -> dict[str, Any]:
+    """``param`` names the query parameter at fault, when one is."""
+    error = {"code": code, "message": message}
+    return {"error": error | {"param": param} if param else error}
