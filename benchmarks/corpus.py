@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import subprocess
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -70,3 +71,11 @@ def open_or_build(path: Path, docs: Iterable[dict]) -> tuple[search.Index, float
     if index.doc_count():
         return index, None
     return index, build_index(path, docs)
+
+
+def git_head() -> str:
+    """The code a run loads, read before anyone commits during it."""
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+    )
+    return done.stdout.strip()

@@ -25,13 +25,12 @@ import argparse
 import datetime as dt
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus import CORPUS, REPO, open_or_build, read_jsonl, require, strip_diacritics
+from corpus import CORPUS, REPO, git_head, open_or_build, read_jsonl, require, strip_diacritics
 from judge import Judge
 from peers import DatedFts5, DatedTantivy
 
@@ -299,12 +298,6 @@ def report(
             *worst_lines(results),
         ]
     )
-
-
-def git_head() -> str:
-    return subprocess.run(
-        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
-    ).stdout.strip()
 
 
 def main() -> None:

@@ -44,3 +44,24 @@ def test_http_benchmark_serves_the_mix_without_errors():
     out = quick("http_load.py")
     rows = [line for line in out.splitlines() if line.startswith("| ") and "results/worker" in line]
     assert rows and all(line.rstrip(" |").endswith("| 0") for line in rows), out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_precision_benchmark_judges_vnsearch_beside_fts5_and_tantivy():
+    out = quick("precision.py")
+    assert "| vnsearch | as written |" in out and "| vnsearch | folded |" in out
+    assert all(
+        name in out for name in ("SQLite FTS5 (AND)", "Tantivy (default OR)", "Tantivy (+every +word)")
+    )
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_suggestion_benchmark_reports_exact_and_per_syllable_restores():
+    out = quick("suggestions.py")
+    assert "| exact restore | per-syllable accuracy |" in out and "per syllable" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_question_benchmark_reports_mrr_as_written_and_folded():
+    out = quick("questions.py")
+    assert "| as written |" in out and "| no diacritics |" in out and "MRR@10" in out
