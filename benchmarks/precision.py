@@ -77,6 +77,7 @@ class Answer:
     ids: list[str]
     total: int
     relaxed: bool = False
+    required: list[str] | None = None  # the words vnsearch required, once its core reports them
 
 
 class Vnsearch:
@@ -87,7 +88,8 @@ class Vnsearch:
 
     def run(self, q: str, k: int, sort: str) -> Answer:
         res = self.index.search(q, sort=sort, per_page=k)
-        return Answer([h.id for h in res.hits], res.total, getattr(res, "relaxed", False))
+        ids = [h.id for h in res.hits]
+        return Answer(ids, res.total, getattr(res, "relaxed", False), getattr(res, "required", None))
 
 
 class Peer:
@@ -132,6 +134,7 @@ class Figures:
     inflation: float | None
     newest_in_top: bool | None
     relaxed: bool
+    required: list[str] | None
     misses: list[str]  # ids in the newest top 10 that do not satisfy
 
 
@@ -152,6 +155,7 @@ def measure(system, q: str, judge: Judge) -> Figures:
         inflation=ranked.total / len(good) if good else None,
         newest_in_top=any(i in good and judge.dates[i] == latest for i in newest.ids) if good else None,
         relaxed=ranked.relaxed,
+        required=ranked.required,
         misses=[i for i in newest.ids if i not in good],
     )
 
@@ -246,6 +250,7 @@ def worst_lines(results: Run) -> list[str]:
         lines += [
             f"- `{r.query}`: NP@10 {cell(r.np, '.1f')}, RP@10 {cell(r.rp, '.1f')}, "
             f"total {r.total:,} for {r.satisfying:,} satisfying"
+            + ("" if r.required is None else f"; required {r.required}{', relaxed' if r.relaxed else ''}")
             for r in worst(results[Vnsearch.name, variant])
         ]
         lines.append("")
@@ -285,7 +290,8 @@ def report(
             "counts the others). Inflation: total reported ÷ satisfying articles. Newest in top 10: the "
             "newest satisfying date is among the newest top 10. FTS5 (remove_diacritics 2) compares "
             "folded text even for accented queries and does not fold đ; Tantivy's default tokenizer "
-            "keeps marks, so folded queries match only text written without them.",
+            "keeps marks, so folded queries match only text written without them (an inflation below 1: "
+            "the system finds fewer articles than the judge).",
             "",
             *table(results),
             "",
