@@ -31,3 +31,15 @@ def test_accentless_queries_compare_folded_whole_tokens():
 def test_same_syllable_ignores_case_and_tone_placement():
     assert same_syllable("Hoà", "hòa") and same_syllable("THUỶ", "thủy")
     assert not same_syllable("hoa", "hòa")
+
+
+def test_words_reading_wants_each_joined_word_as_adjacent_syllables():
+    judge = Judge(
+        [
+            {"id": "city", "title": "Cảng Hải Phòng mở rộng"},
+            {"id": "apart", "title": "Hải quân diễn tập, phòng không trực chiến"},
+        ]
+    )
+    assert judge.satisfying("Hải_Phòng") == {"city", "apart"}
+    assert judge.holding_words("Hải_Phòng") == {"city"}
+    assert judge.holding_words("hai_phong cang") == {"city"}
