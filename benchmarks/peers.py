@@ -7,6 +7,7 @@ reduced to its word tokens and OR-ed: no peer gets the benefit of a query langua
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import sqlite3
@@ -143,3 +144,85 @@ class WhooshSyllables:
 
 
 PEERS: Sequence[type] = (Fts5, Tantivy, WhooshSyllables)
+
+
+# --- dated peers for ``precision.py``: what a reader sees under sort=newest -------------------------
+
+
+class DatedFts5:
+    """FTS5 as above plus a date column: its default AND of the words, ranked by bm25 or newest first.
+
+    remove_diacritics 2 compares folded text even when the query has marks ("giá" matches "gia"), and
+    keeps đ: an accentless "dang" does not match "đảng". Both are how FTS5 behaves, left as they are.
+    """
+
+    name = "SQLite FTS5 (AND)"
+    ORDER = {
+        "relevance": "bm25(t, 0, 0, {})".format(", ".join(map(str, FIELD_WEIGHTS.values()))),
+        "newest": "date DESC",
+    }
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path / "fts5.db")
+
+    @staticmethod
+    def build(path: Path, docs: Iterable[dict]) -> None:
+        db = sqlite3.connect(_fresh(path) / "fts5.db")
+        db.execute(
+            "CREATE VIRTUAL TABLE t USING fts5(id UNINDEXED, date UNINDEXED, title, summary, body, "
+            "tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        fields = ("id", "date", "title", "summary", "body")
+        db.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?, ?)", ([d.get(f) or "" for f in fields] for d in docs)
+        )
+        db.commit()
+        db.close()
+
+    def run(self, q: str, k: int, sort: str) -> tuple[list[str], int]:
+        """The top k ids under the sort, and how many articles match."""
+        match = " ".join('"{}"'.format(w.replace('"', '""')) for w in words(q))
+        if not match:
+            return [], 0
+        sql = f"SELECT id FROM t WHERE t MATCH ? ORDER BY {self.ORDER[sort]} LIMIT ?"
+        ids = [row[0] for row in self.db.execute(sql, (match, k))]
+        (total,) = self.db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (match,)).fetchone()
+        return ids, total
+
+
+class DatedTantivy:
+    """Tantivy as above plus a date fast field; its default OR of the words, or every word required."""
+
+    def __init__(self, path: Path, required: bool = False):
+        self.index = tantivy.Index.open(str(path))
+        self.searcher = self.index.searcher()
+        self.required = required
+        self.name = f"Tantivy ({'+every +word' if required else 'default OR'})"
+
+    @staticmethod
+    def build(path: Path, docs: Iterable[dict]) -> None:
+        sb = tantivy.SchemaBuilder()
+        sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+        for field in FIELD_WEIGHTS:
+            sb.add_text_field(field)
+        sb.add_date_field("date", fast=True)
+        index = tantivy.Index(sb.build(), path=str(_fresh(path)))
+        writer = index.writer(heap_size=256_000_000)
+        for d in docs:
+            day = dt.datetime.fromisoformat(d["date"]) if d.get("date") else dt.datetime(1970, 1, 1)
+            text = {f: d.get(f) or "" for f in FIELD_WEIGHTS}
+            writer.add_document(tantivy.Document(id=d["id"], date=day, **text))
+        writer.commit()
+        writer.wait_merging_threads()
+
+    def run(self, q: str, k: int, sort: str) -> tuple[list[str], int]:
+        """The top k ids under the sort, and how many articles match."""
+        tokens = words(q)
+        if not tokens:
+            return [], 0
+        prefix = "+" if self.required else ""
+        text = " ".join(f'{prefix}"{w}"' for w in tokens)
+        query = self.index.parse_query(text, list(FIELD_WEIGHTS), field_boosts=FIELD_WEIGHTS)
+        by_date = {"order_by_field": "date"} if sort == "newest" else {}
+        found = self.searcher.search(query, k, count=True, **by_date)
+        return [self.searcher.doc(addr)["id"][0] for _, addr in found.hits], found.count

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
 import hashlib
 import itertools
 import json
@@ -33,21 +32,18 @@ import shutil
 import subprocess
 import sys
 import time
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ir_measures
+from corpus import CORPUS, REPO, VIETNEWS_TEST, read_jsonl, strip_diacritics, write_jsonl
 from ir_measures import RR, R, nDCG
 from peers import PEERS, Engine
 
 import search
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
 VMDS = Path("vmds-ktlab")
-VIETNEWS_TEST = Path("vietnews/docs-test.jsonl.gz")
 K = 10
 SEED = 20251125
 KNOWN_ITEMS = 1000
@@ -78,19 +74,6 @@ class QuerySet:
     name: str
     queries: dict[str, str]
     qrels: list[ir_measures.Qrel]
-
-
-def read_jsonl(path: Path) -> Iterator[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        yield from (json.loads(line) for line in fh)
-
-
-def write_jsonl(docs: Iterable[dict], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
-    return path
 
 
 def collection(corpus: Path, workdir: Path, distractors: int | None = None) -> Collection:
@@ -142,12 +125,6 @@ def known_items(docs: list[dict], n: int, seed: int = SEED) -> QuerySet:
     queries = {f"ki-{d['id']}": first_sentence(d["summary"]) for d in chosen}
     qrels = [ir_measures.Qrel(f"ki-{d['id']}", d["id"], 1) for d in chosen]
     return QuerySet("B: VietNews known items", queries, qrels)
-
-
-def strip_diacritics(text: str) -> str:
-    """How people type without a Vietnamese keyboard: tone and vowel marks dropped, đ→d."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def unaccented(qs: QuerySet) -> QuerySet:

@@ -51,3 +51,24 @@ def test_worst_queries_benchmark_prints_its_table_and_the_load_test():
     assert "| query family | example | time ms | ratio to the ordinary median |" in out
     assert "32 unknown accented words" in out and '"va co" × 62' in out
     assert "beside 8 attacking clients" in out and "Target: loaded p95" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_precision_benchmark_judges_vnsearch_beside_fts5_and_tantivy():
+    out = quick("precision.py")
+    assert "| vnsearch | as written |" in out and "| vnsearch | folded |" in out
+    assert all(
+        name in out for name in ("SQLite FTS5 (AND)", "Tantivy (default OR)", "Tantivy (+every +word)")
+    )
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_suggestion_benchmark_reports_exact_and_per_syllable_restores():
+    out = quick("suggestions.py")
+    assert "| exact restore | per-syllable accuracy |" in out and "per syllable" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_question_benchmark_reports_mrr_as_written_and_folded():
+    out = quick("questions.py")
+    assert "| as written |" in out and "| no diacritics |" in out and "MRR@10" in out
