@@ -92,7 +92,7 @@ SEARCH_RESPONSE = _closed(
             "type": "integer",
             "minimum": 0,
             "description": "Each result holds at least this many of `required`: all of them, except "
-            "in a query of more than 4 words, where 60% (rounded up) suffice.",
+            "in a query of more than 3 words, where 60% (rounded up) suffice.",
         },
         "approximate": {
             "type": "boolean",
