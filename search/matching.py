@@ -240,19 +240,6 @@ def facet_counts(cols: Columns, matches: Matches, name: str) -> dict[str, int]:
     return {label: int(c) for label, c in zip(labels, counts, strict=True) if c and label}
 
 
-def terms(q: Q.Query) -> set[tuple[str, str]]:
-    """(field, text) of every term the query can match on (not those it excludes)."""
-    if isinstance(q, Q.Term):
-        return {(q.fieldname, q.text)}
-    if isinstance(q, Q.AndNot):
-        return terms(q.a)
-    if isinstance(q, Q.AndMaybe):
-        return terms(q.a) | terms(q.b)
-    if isinstance(q, Q.CompoundQuery):
-        return set().union(*(terms(sub) for sub in q.subqueries))
-    return set()
-
-
 # --- what a query requires ------------------------------------------------------------------------
 
 

@@ -183,10 +183,6 @@ class Plan:
         stretches = [(whole, [w for w in words if w in shown]) for whole, words in self.stretches]
         return stretches + [(n, [n]) for n in dict.fromkeys(clauses)]
 
-    @property
-    def needs(self) -> list[Need]:
-        return list(dict.fromkeys(n for g in self.groups for n in g))
-
 
 def parse(text: str) -> ParsedQuery:
     """Parse a user query; raises QueryError with a readable message when it cannot be used."""

@@ -73,5 +73,5 @@ def test_a_result_computed_on_a_replaced_searcher_is_not_cached(tmp_path):
     with search.Index(path).new_generation() as gen:
         gen.add_many([*articles(), extra])
     assert ix.search("cầu treo Sa Pa").hits[0].id == "moi-1"  # thread B: reopened, cache cleared
-    ix._remember(req, stale, old)  # thread A finishes
+    ix._remember(old, req, stale)  # thread A finishes
     assert ix.search("cầu treo Sa Pa").hits[0].id == "moi-1"
