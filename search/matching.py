@@ -352,8 +352,9 @@ _NEEDS_LOCK = threading.Lock()
 
 class Holders:
     """Docnums (ascending, deleted ones included) holding each need's syllables in order, for one
-    request: cached per generation when complete; past ``seconds`` of position checks in the
-    request, the remaining candidates are taken on their syllables (``approximate``)."""
+    request. Past ``seconds`` of position checks in the request, the candidates not yet checked are
+    taken on their syllables (``approximate``); what was checked is kept per generation, so the
+    next request goes on where this one stopped, and a need checked through is never read again."""
 
     def __init__(self, cols: Columns, seconds: float):
         self.cols, self.deadline, self.approximate = cols, time.monotonic() + seconds, False
@@ -363,17 +364,22 @@ class Holders:
             return self.cols.term(*need.terms[0])[0]
         with _NEEDS_LOCK:
             cache = _NEEDS.setdefault(self.cols, OrderedDict())
-            if need in cache:
+            entry = cache.get(need)
+            if entry is not None:
                 cache.move_to_end(need)
-                return cache[need]
-        found, complete = self._sequence_holders(need)
-        self.approximate |= not complete
-        if complete:
+        held, unchecked = entry if entry is not None else self._candidates(need)
+        if len(unchecked):
+            held, unchecked = self._check(need, held, unchecked)
             with _NEEDS_LOCK:
-                cache[need] = found
-                while sum(a.nbytes for a in cache.values()) > NEED_CACHE_BYTES and len(cache) > 1:
+                cache[need] = held, unchecked
+                while (
+                    sum(a.nbytes + b.nbytes for a, b in cache.values()) > NEED_CACHE_BYTES and len(cache) > 1
+                ):
                     cache.popitem(last=False)
-        return found
+        if len(unchecked):
+            self.approximate = True
+            return np.union1d(held, unchecked)
+        return held
 
     def count(self, need: Need) -> int:
         return len(self(need))
@@ -383,24 +389,28 @@ class Holders:
         held[self(need)] = True
         return held
 
-    def _sequence_holders(self, need: Need) -> tuple[np.ndarray, bool]:
-        """Holders of every syllable; those with the need's token hold the sequence (pyvi joined the
-        syllables there), the others are confirmed by their positions while time allows."""
+    def _candidates(self, need: Need) -> tuple[np.ndarray, np.ndarray]:
+        """(sure holders, candidates to check): holders of every syllable; those with the need's
+        token hold the sequence (pyvi joined the syllables there), the others need their positions."""
         cols = self.cols
         candidates = functools.reduce(np.intersect1d, [cols.term(*t)[0] for t in need.terms])
         sure = np.empty(0, np.int64)
         if need.token is not None and len(candidates):
             sure = np.intersect1d(candidates, cols.term(*need.token)[0], assume_unique=True)
             candidates = np.setdiff1d(candidates, sure, assume_unique=True)
-        candidates = candidates[cols.live[candidates]]
-        found = [sure]
-        for start in range(0, len(candidates), CHECK_CHUNK):
-            if time.monotonic() > self.deadline:
-                found.append(candidates[start:])
-                return np.unique(np.concatenate(found)), False
-            chunk = candidates[start : start + CHECK_CHUNK]
-            found.append(np.unique(sequence_starts(cols.searcher.reader(), need.terms, chunk)[0]))
-        return np.unique(np.concatenate(found)), True
+        return sure, candidates[cols.live[candidates]]
+
+    def _check(self, need: Need, held: np.ndarray, unchecked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Confirm candidates by their positions, a chunk at a time, while the request has time."""
+        reader = self.cols.searcher.reader()
+        while len(unchecked) and time.monotonic() <= self.deadline:
+            chunk, unchecked = unchecked[:CHECK_CHUNK], unchecked[CHECK_CHUNK:]
+            held = np.union1d(held, sequence_starts(reader, need.terms, chunk)[0])
+        return held, unchecked
+
+
+def _cached_bytes(cache: OrderedDict) -> int:
+    return sum(held.nbytes + unchecked.nbytes for held, unchecked in cache.values())
 
 
 def sequence_starts(reader, terms: tuple, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
