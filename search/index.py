@@ -184,10 +184,12 @@ class Index:
 
     def _remember(self, searcher, req: searching.Request, res: Results) -> None:
         """Keep recent results: readers repeat popular queries and page back and forth. Bounded by
-        count and by bytes; results of a searcher replaced meanwhile are not kept."""
+        count and by bytes; results of a searcher replaced meanwhile, or approximate ones (the next
+        request checks further), are not kept."""
         size = results_bytes(res)
         with self._lock:
-            if searcher is not self._searcher or size > self.cache_bytes or not self.cache_size:
+            stale = searcher is not self._searcher
+            if stale or res.approximate or size > self.cache_bytes or not self.cache_size:
                 return
             old = self._cache.pop(req, None)
             self._cached_bytes += size - (old[1] if old else 0)

@@ -143,3 +143,13 @@ def test_a_long_query_keeps_only_the_word_candidates_of_the_words_it_keeps(ix):
     assert sum(len(run) for run in parsed.runs) == sum(len(w) for w in parsed.words) < 40
     many = query.parse(" ".join(f'"c {i}"' for i in range(40)))
     assert len(many.required) == query.MAX_CLAUSES
+
+
+def test_an_approximate_result_is_not_cached_and_the_next_request_checks_on(ix, monkeypatch):
+    from search import searching
+
+    monkeypatch.setattr(searching, "MATCH_SECONDS", -1.0)
+    assert ix.search('"vàng và"', per_page=5).approximate
+    monkeypatch.setattr(searching, "MATCH_SECONDS", 1.0)
+    exact = ix.search('"vàng và"', per_page=5)
+    assert not exact.approximate and {h.id for h in exact.hits} == {"expert", "ring"}
