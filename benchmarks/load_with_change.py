@@ -167,7 +167,7 @@ class Clients:
             if self.stop.is_set():
                 return
             path, kind = self.mix[step % len(self.mix)]
-            started = time.time()  # wall clock: compared with file modification times
+            started = time.time()  # wall clock: compared with file change times
             try:
                 status, body = fetch(self.base, path)
             except OSError as exc:
@@ -224,20 +224,21 @@ def fingerprint(index: Path) -> tuple[int, tuple[str, ...]]:
 
 
 def timed_change(change: Change, index: Path, *args: object) -> None:
-    """Run the command; ``change.at`` is when its result reached the disk: the modification time of
-    the new pointer (a reindex) or of Whoosh's new table of contents (a commit), both written just
-    before their rename. Wall-clock time, as the responses are stamped."""
+    """Run the command; ``change.at`` is when its result became visible: the change time of the new
+    pointer (a reindex) or of Whoosh's new table of contents (a commit), which their rename sets.
+    Their modification time is earlier by the fsyncs that come before the rename (a request sent in
+    between rightly sees the old state). Wall-clock time, as the responses are stamped."""
     before = fingerprint(index)
     change.seconds, _ = vnsearch(*args)
     inode, tocs = fingerprint(index)
     if inode != before[0]:
-        change.at = os.stat(index / "CURRENT").st_mtime_ns / 1e9
+        change.at = os.stat(index / "CURRENT").st_ctime_ns / 1e9
     else:
         name = (index / "CURRENT").read_text().strip()
         new = set(tocs) - set(before[1])
         if not new:
             raise SystemExit(f"{args[0]} changed nothing on disk")
-        change.at = max(os.stat(index / "generations" / name / toc).st_mtime_ns for toc in new) / 1e9
+        change.at = max(os.stat(index / "generations" / name / toc).st_ctime_ns for toc in new) / 1e9
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -389,8 +390,8 @@ def markdown(result: dict, command: str) -> str:
         )
     lines += [
         "",
-        "Times are relative to the moment the change reached the disk (the generation pointer's or "
-        "Whoosh's new table of contents' modification time, written just before their rename): the "
+        "Times are relative to the moment the change became visible (the change time that the rename "
+        "of the generation pointer or of Whoosh's new table of contents sets): the "
         "switch is complete when the last old-state response has ended; a positive value there is a "
         'request that was already being answered from the old state. "Stale responses" counts '
         "requests *sent* after the change that still showed the old state (a deleted article found, "
