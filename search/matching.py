@@ -345,7 +345,7 @@ def scored(cols: Columns, q: Q.Query | None, docnums: np.ndarray) -> Matches:
 
 
 NEED_CACHE_BYTES = 16 * 2**20  # holders of multi-syllable needs kept per generation ("hà nội" repeats)
-CHECK_CHUNK = 4096  # candidates whose positions are read between two looks at the clock
+CHECK_CHUNK = 8192  # syllable lists × candidates read between two looks at the clock
 _NEEDS: "weakref.WeakKeyDictionary[Columns, OrderedDict]" = weakref.WeakKeyDictionary()
 _NEEDS_LOCK = threading.Lock()
 
@@ -393,7 +393,8 @@ class Holders:
         """(sure holders, candidates to check): holders of every syllable; those with the need's
         token hold the sequence (pyvi joined the syllables there), the others need their positions."""
         cols = self.cols
-        candidates = functools.reduce(np.intersect1d, [cols.term(*t)[0] for t in need.terms])
+        lists = sorted((cols.term(*t)[0] for t in set(need.terms)), key=len)
+        candidates = functools.reduce(_sorted_common, lists)  # the shortest list first: few lookups
         sure = np.empty(0, np.int64)
         if need.token is not None and len(candidates):
             sure = np.intersect1d(candidates, cols.term(*need.token)[0], assume_unique=True)
@@ -403,8 +404,9 @@ class Holders:
     def _check(self, need: Need, held: np.ndarray, unchecked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Confirm candidates by their positions, a chunk at a time, while the request has time."""
         reader = self.cols.searcher.reader()
+        size = max(64, CHECK_CHUNK // len(need.terms))  # a long phrase reads many lists per document
         while len(unchecked) and time.monotonic() <= self.deadline:
-            chunk, unchecked = unchecked[:CHECK_CHUNK], unchecked[CHECK_CHUNK:]
+            chunk, unchecked = unchecked[:size], unchecked[size:]
             held = np.union1d(held, sequence_starts(reader, need.terms, chunk)[0])
         return held, unchecked
 

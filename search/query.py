@@ -227,8 +227,8 @@ def parse(text: str) -> ParsedQuery:
 
 def _cap_words(parsed: ParsedQuery) -> None:
     """Keep the first ``MAX_WORDS`` plain words (and the stretches of text they stand in: word
-    candidates come from those) and ``MAX_CLAUSES`` phrases, fields and exclusions of the query:
-    hundreds of terms or position checks would only cost time."""
+    candidates come from those), ``MAX_CLAUSES`` phrases, fields and exclusions, and ``MAX_WORDS``
+    syllables of each phrase: hundreds of terms or position checks would only cost time."""
     words, clauses = MAX_WORDS, MAX_CLAUSES
     for group in parsed.groups:
         del group.words[words:]
@@ -243,6 +243,21 @@ def _cap_words(parsed: ParsedQuery) -> None:
         del group.required[clauses:]
         clauses -= len(group.required)
     del parsed.excluded[max(0, clauses) :]
+    for clause in parsed.required + parsed.excluded:
+        _cap_syllables(clause)
+
+
+def _cap_syllables(clause: Clause) -> None:
+    """A phrase of ``MAX_WORDS`` syllables at most: its first ones (each syllable is a posting list
+    whose positions the phrase check reads)."""
+    kept, left = [], MAX_WORDS
+    for word in clause.words:
+        size = len(_flat(word))
+        if size > left:
+            break
+        kept.append(word)
+        left -= size
+    clause.words = kept or [clause.words[0][:1]]
 
 
 def _add_run(group: Group, run: list[str]) -> None:

@@ -23,7 +23,7 @@ LEAD_CHARS = 400  # the lead of an article without a summary: about its first tw
 BONUS_CHARS = 1000  # a title or summary is read this far for the bonus (news ones are far shorter)
 # Checking where a query's words stand stops after this long in one request: the candidates left
 # are counted on their syllables (flagged approximate) and checked on by the next requests.
-MATCH_SECONDS = 0.1
+MATCH_SECONDS = 0.05
 SUGGEST_DEPTH = 20  # the best matches whose words restore a query's accents
 FACETS = {"years": "year", "months": "month", "categories": "category"}
 
