@@ -417,12 +417,15 @@ def _cached_bytes(cache: OrderedDict) -> int:
 
 def sequence_starts(reader, terms: tuple, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(docnum, first position) of every place where the terms stand at consecutive positions,
-    among the given documents (ascending)."""
-    keys = None
-    for shift, (fieldname, text) in enumerate(terms):
+    among the given documents (ascending). A term that recurs in the sequence is read once."""
+    keys, read = None, {}
+    for shift, term in enumerate(terms):
         if not len(docnums):
             break
-        docs, positions = term_positions(reader, fieldname, reader.schema[fieldname].to_bytes(text), docnums)
+        if term not in read:
+            fieldname, text = term
+            read[term] = term_positions(reader, fieldname, reader.schema[fieldname].to_bytes(text), docnums)
+        docs, positions = read[term]
         keep = positions >= shift
         found = (docs[keep] << 32) | (positions[keep] - shift)  # ascending: docs, then positions
         keys = found if keys is None else _sorted_common(keys, found)
@@ -446,7 +449,7 @@ def marked(reader, marks: list[tuple[Need, list[Need]]], docnums: list[int]) -> 
     out: dict[int, list[tuple[int, int]]] = {d: [] for d in docnums}
     for whole, parts in marks:
         rest = np.unique(np.array(docnums, dtype=np.int64))
-        for need in [whole, *[p for p in parts if p != whole]]:
+        for need in dict.fromkeys([whole, *parts]):
             docs, starts = sequence_starts(reader, need.terms, rest)
             for d, p in zip(docs.tolist(), starts.tolist(), strict=True):
                 out[d].append((p, len(need.terms)))

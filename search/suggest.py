@@ -22,6 +22,7 @@ from search.schema import FOLDED_SUFFIX
 from search.text import exact_key, fold, has_diacritics, nfc
 
 MAX_RESPELLED = 4
+WHOLE_SYLLABLES = 8  # a longer query hardly ever stands whole in an article: restored word by word
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 _MARKED_ALPHABET = (
     _ALPHABET
@@ -91,12 +92,15 @@ def _accented(searcher, plan: query.Plan, best, stored, typed: list[list[str]]) 
     reader = searcher.reader()
     docnums = [d for d, _ in best]
     whole = tuple(t for need in plan.words for t in need.terms)
-    forms = _forms(reader, whole, docnums, stored)
+    forms = _forms(reader, whole, docnums, stored) if len(whole) <= WHOLE_SYLLABLES else None
     if forms and len(whole) == sum(len(w) for w in typed):
         return _split_like(_restore(forms, [s for w in typed for s in w], whole), typed)
-    out = []
+    out, forms = [], {}
     for word, need in zip(typed, plan.words, strict=True):
-        found = _forms(reader, need.terms, docnums, stored) if len(need.terms) == len(word) else None
+        if need.terms not in forms:  # a word typed twice is looked up once
+            fits = len(need.terms) == len(word)
+            forms[need.terms] = _forms(reader, need.terms, docnums, stored) if fits else None
+        found = forms[need.terms]
         out.append(_restore(found, word, need.terms) if found else word)
     return out
 
