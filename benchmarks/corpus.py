@@ -79,3 +79,10 @@ def git_head() -> str:
         ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
     )
     return done.stdout.strip()
+
+
+def save_table(text: str, out: Path | None) -> None:
+    """Write a benchmark's table where asked (none for a quick run)."""
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")

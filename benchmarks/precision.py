@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus import CORPUS, REPO, git_head, open_or_build, read_jsonl, require, strip_diacritics
+from corpus import CORPUS, REPO, git_head, open_or_build, read_jsonl, require, save_table, strip_diacritics
 from judge import Judge
 from peers import DatedFts5, DatedTantivy
 
@@ -368,10 +368,7 @@ def main() -> None:
     text = report(results, docs, len(queries), command, head, build_s)
     print(text)
     print_misses(results, docs)
-    out = args.out or (None if args.quick else OUT)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+    save_table(text, args.out or (None if args.quick else OUT))
 
 
 if __name__ == "__main__":

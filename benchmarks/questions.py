@@ -22,7 +22,7 @@ from pathlib import Path
 
 import ir_measures
 import relevance
-from corpus import CORPUS, REPO, VIETNEWS_TEST, git_head, open_or_build, read_jsonl, require
+from corpus import CORPUS, REPO, VIETNEWS_TEST, git_head, open_or_build, read_jsonl, require, save_table
 
 QUESTIONS = REPO / "benchmarks/data/questions.jsonl"
 OUT = REPO / "benchmarks/results/questions.md"
@@ -119,10 +119,7 @@ def main() -> None:
     print(text)
     for q, error in engine.failed:
         print(f"vnsearch failed on {q!r}: {error}")
-    out = args.out or (None if args.quick else OUT)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+    save_table(text, args.out or (None if args.quick else OUT))
 
 
 if __name__ == "__main__":

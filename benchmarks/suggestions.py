@@ -23,7 +23,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus import CORPUS, REPO, VIETNEWS_TEST, git_head, open_or_build, read_jsonl, require, strip_diacritics
+from corpus import (
+    CORPUS,
+    REPO,
+    VIETNEWS_TEST,
+    git_head,
+    open_or_build,
+    read_jsonl,
+    require,
+    save_table,
+    strip_diacritics,
+)
 from judge import has_marks, same_syllable, tokens
 
 SEED = 20261203
@@ -149,10 +159,7 @@ def main() -> None:
     text = report(checks, len(docs), command, head, build_s)
     print(text)
     print_failures(checks)
-    out = args.out or (None if args.quick else OUT)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+    save_table(text, args.out or (None if args.quick else OUT))
 
 
 if __name__ == "__main__":
