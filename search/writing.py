@@ -18,6 +18,7 @@ import os
 import queue
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def prepare_many(articles: Iterable[Mapping], workers: int | None = None) -> Ite
         for _ in procs:
             jobs.put(None)
     finally:
-        _stop(procs, jobs, results)
+        _stop(procs, jobs, waiting)
 
 
 def _in_order(waiting: _Waiting, pending: dict[int, list], next_out: int):
@@ -102,29 +103,53 @@ def _prepare_worker(jobs, results, parent: int) -> None:
         results.put(("error", _describe(exc)))
 
 
-def _stop(procs: list, *queues) -> None:
+def _stop(procs: list, jobs, waiting: _Waiting) -> None:
     """Workers are done or the work failed: none may outlive this call, and chunks no worker will
     read must not keep this process from exiting (a queue's feeder thread waits for a reader)."""
-    for q in queues:
-        q.cancel_join_thread()
-        q.close()
     for proc in procs:
         proc.join(timeout=0 if proc.exitcode is not None else 2)
         if proc.is_alive():
             proc.kill()
             proc.join()
+    queues = [jobs, waiting.results] if waiting.close() else [jobs]
+    for q in queues:
+        q.cancel_join_thread()
+        q.close()
 
 
 class _Waiting:
-    """Takes what workers report, noticing within ``POLL_SECONDS`` when one of them is gone."""
+    """Takes what workers report, noticing within ``POLL_SECONDS`` when one of them is gone.
+
+    A thread receives the reports: a worker killed in the middle of putting one leaves half a
+    message in the pipe, and a receive waits for the rest forever, so it must not be this thread
+    that waits. ``close`` ends the receiver with a report of its own.
+    """
 
     def __init__(self, results, procs: list):
         self.results, self.procs = results, procs
+        self._inbox: queue.Queue = queue.Queue()
+        self._receiver = threading.Thread(target=self._receive, daemon=True)
+        self._receiver.start()
+
+    def _receive(self) -> None:
+        try:
+            while (report := self.results.get())[0] != "closed":
+                self._inbox.put(report)
+        except BaseException:  # a torn message or a closed queue: the work is over
+            return
+
+    def close(self) -> bool:
+        """Stop the receiver; False when it stays stuck on a torn message (its pipe must stay open,
+        or the descriptor could be reused under it)."""
+        if self._receiver.is_alive():
+            self.results.put(("closed", None))
+            self._receiver.join(timeout=1)
+        return not self._receiver.is_alive()
 
     def take(self, block: bool = True) -> tuple[str, object] | tuple[int, list]:
         while True:
             try:
-                kind, value = self.results.get(timeout=POLL_SECONDS) if block else self.results.get_nowait()
+                kind, value = self._inbox.get(timeout=POLL_SECONDS) if block else self._inbox.get_nowait()
             except queue.Empty:
                 self.check_alive()
                 if not block:
@@ -301,7 +326,7 @@ def write_segments(
             reports.put(jobs, chunk)
         return reports.segments(), reports.added
     finally:
-        _stop(procs, jobs, results)
+        _stop(procs, jobs, reports)
 
 
 def _segment_worker(path: str, jobs, results, parent: int) -> None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import multiprocessing
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -522,3 +524,34 @@ def test_a_generation_of_another_format_is_a_503_from_healthz_and_searches(demo_
         os.utime(demo_index / "CURRENT")  # readers notice a changed pointer
         client = create_app({"INDEX": str(demo_index)}).test_client()
         assert [client.get(p).status_code for p in ("/healthz", "/api/search?q=khoa", "/")] == [503] * 3
+
+
+def _tear_a_report(results) -> None:
+    """A worker killed while putting a report: the header promises more bytes than ever come."""
+    os.write(results._writer.fileno(), struct.pack("!i", 1000) + b"torn")
+    os._exit(9)
+
+
+def test_a_worker_killed_in_the_middle_of_a_report_ends_the_wait_within_seconds():
+    from search import writing
+
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    proc = ctx.Process(target=_tear_a_report, args=(results,), daemon=True)
+    proc.start()
+    proc.join()
+    waiting = writing._Waiting(results, [proc])
+    outcome: list = []
+    reader = threading.Thread(target=lambda: outcome.append(_raises(waiting.take)), daemon=True)
+    reader.start()
+    reader.join(timeout=15)
+    assert outcome and isinstance(outcome[0], writing.IndexingError), outcome
+    assert not waiting.close()  # the receiver stays on the torn message; its pipe stays open
+
+
+def _raises(call) -> BaseException | None:
+    try:
+        call()
+    except BaseException as exc:  # the outcome is the test's to judge
+        return exc
+    return None
