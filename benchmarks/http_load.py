@@ -12,11 +12,9 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -24,15 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import querymix  # noqa: E402
+from serving import answers_healthz, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "http_load.md"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(index: Path, port: int, cache_size: int) -> subprocess.Popen:
@@ -43,13 +36,8 @@ def start_server(index: Path, port: int, cache_size: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         env={**os.environ, "VNSEARCH_CACHE_SIZE": str(cache_size)},
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-            return server
-        except OSError:
-            time.sleep(0.3)
+    if answers_healthz(port):
+        return server
     server.kill()
     raise SystemExit("the server did not answer /healthz within 60 s")
 

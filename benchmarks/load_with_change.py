@@ -28,7 +28,6 @@ import os
 import platform
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote_plus
+
+from serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo"
@@ -84,12 +85,6 @@ class Change:
     kinds: tuple[str, ...]  # which responses tell the old state from the new
     at: float | None = None  # when it became visible on disk (pointer replaced / commit written)
     seconds: float = 0.0  # how long the command took
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(base: str, path: str, timeout: float = 30) -> tuple[int, bytes]:

@@ -24,7 +24,6 @@ import itertools
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import querymix  # noqa: E402
+from corpus import save_table  # noqa: E402
+from serving import answers_healthz, free_port  # noqa: E402
 
 import search  # noqa: E402
 from search.limits import MAX_QUERY_CHARS, MAX_WORDS  # noqa: E402
@@ -218,12 +219,6 @@ def ordinary_times(ix: search.Index, mix: list[querymix.MixQuery]) -> list[float
 # --- part 2: real gunicorn under the slowest families ------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(index: Path, port: int, log: Path) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -234,13 +229,8 @@ def start_server(index: Path, port: int, log: Path) -> subprocess.Popen:
     argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "web:create_app()"]
     with log.open("wb") as out:
         server = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-            return server
-        except OSError:
-            time.sleep(0.3)
+    if answers_healthz(port):
+        return server
     stop_server(server)
     raise SystemExit(f"the server did not answer /healthz within 60 s:\n{log.read_text()[-2000:]}")
 
@@ -433,9 +423,7 @@ def main() -> None:
         load = load_test(index, slow, mix, args.seconds) | {"slow": slow}
         table = render(args, ix.doc_count(), rows, ordinary, load)
     print(table)
-    if not args.quick:
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(table, encoding="utf-8")
+    save_table(table, None if args.quick else OUT)
 
 
 if __name__ == "__main__":
