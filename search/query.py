@@ -74,7 +74,8 @@ class Tuning:
 
     ``join``: pyvi never joins syllables typed without marks ("bong da" stays two words, and "da"
     would read as "đã"), nor some typed with them; adjacent single syllables are one word when the
-    index holds them as a word in at least this many articles ("bóng_đá", "tham_nhũng"). A ratio
+    index holds them as a word in at least this many articles ("bóng_đá", "tham_nhũng"; in a small
+    index, in a tenth of those holding its rarest syllable, if fewer). A ratio alone
     to the rarest syllable's articles failed folded: "tham" is also "thăm" and "tham gia", so
     "tham_nhung" was 1.6% of it.
 
@@ -369,16 +370,22 @@ def _joined(words: list[list[Unit]], keying: _Keying) -> list[list[Unit]]:
 
 def _is_known_word(seq: list[list[Unit]], keying: _Keying) -> bool:
     """Lone syllables the index holds as one word ("bong da" as "bóng_đá"): as typed, or folded
-    where typed without marks ("ha Nội" as "hà_nội")."""
+    where some were typed without marks ("ha Nội" as "hà_nội")."""
     if any(len(w) != 1 or w[0].is_compound for w in seq):
         return False
     typed = [w[0].text for w in seq]
-    if (
-        not keying.folded
-        and keying.doc_freq("_".join(exact_key(t) for t in typed), False) >= keying.tuning.join
-    ):
+    if not keying.folded and _held_as_word([exact_key(t) for t in typed], False, keying):
         return True
-    return keying.doc_freq("_".join(fold(t) for t in typed), True) >= keying.tuning.join
+    unmarked = keying.folded or any(t.isalpha() and not has_diacritics(t) for t in typed)
+    return unmarked and _held_as_word([fold(t) for t in typed], True, keying)
+
+
+def _held_as_word(keys: list[str], folded: bool, keying: _Keying) -> bool:
+    """The word token is in ``Tuning.join`` articles, or (a small index) in a tenth of those
+    holding its rarest syllable."""
+    rarest = min(keying.doc_freq(k, folded) for k in keys)
+    least = min(keying.tuning.join, max(1, rarest // 10))
+    return rarest > 0 and keying.doc_freq("_".join(keys), folded) >= least
 
 
 def _word_need(word: list[Unit], keying: _Keying) -> Need:

@@ -153,3 +153,15 @@ def test_an_approximate_result_is_not_cached_and_the_next_request_checks_on(ix, 
     monkeypatch.setattr(searching, "MATCH_SECONDS", 1.0)
     exact = ix.search('"vàng và"', per_page=5)
     assert not exact.approximate and {h.id for h in exact.hits} == {"expert", "ring"}
+
+
+def test_in_a_small_index_two_articles_saying_bong_da_make_it_a_word(make_index):
+    small = make_index(
+        [
+            article("ball", "Giải bóng đá trẻ", "Đội bóng đá của tỉnh vào bán kết.", "2024-01-01"),
+            article("ball2", "Bóng đá học đường", "Sân bóng đá mới.", "2024-02-01"),
+            article("volley", "Bóng chuyền hơi", "Các cụ đã tập bóng chuyền.", "2024-03-01"),
+        ]
+    )
+    res = small.search("bong da", per_page=10)
+    assert {h.id for h in res.hits} == {"ball", "ball2"} and res.required == ["bong da"]
