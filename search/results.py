@@ -15,6 +15,8 @@ class Hit:
     score: float
     title_html: str  # escaped, <mark> around matches
     snippet_html: str  # escaped, <mark> around matches, about 200 characters
+    title_derived: bool = False  # the article has no title: ``title`` was made from its lead
+    image: str | None = None  # a thumbnail's URL, as the source gave it
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -202,17 +202,33 @@ def _hit(stored: dict, matched: list, score: float) -> Hit:
     else:
         snippet = highlight.snippet(texts["summary"] or texts["body"], parts["summary"])
     date = stored.get("date")
+    title, title_html = texts["title"], highlight.mark(texts["title"], parts["title"])
+    derived = not title and stored.get("title_derived")
+    if derived:
+        title, title_html = derived, _derived_title_html(derived, texts, parts)
     return Hit(
         id=stored["id"],
-        title=texts["title"],
+        title=title,
         url=stored.get("url") or None,
         date=date.date() if date else None,
         category=stored.get("category") or None,
         source=stored.get("source") or None,
         score=float(score),
-        title_html=highlight.mark(texts["title"], parts["title"]),
+        title_html=title_html,
         snippet_html=snippet,
+        title_derived=bool(derived),
+        image=stored.get("image") or None,
     )
+
+
+def _derived_title_html(derived: str, texts: dict, parts: dict) -> str:
+    """A derived title is the start of the lead (``indexer.article.derive_title``): it is marked
+    where the lead is."""
+    head = derived.removesuffix("…")
+    for field in ("summary", "body"):
+        if texts[field] and texts[field].startswith(head):
+            return highlight.mark(texts[field], parts[field], 0, len(head)) + derived[len(head) :]
+    return highlight.mark(derived, [])
 
 
 def _split(spans: list, texts: dict) -> dict[str, list]:

@@ -28,7 +28,7 @@ from search import generations, whoosh_private
 from search.analysis import Analyzed, joined, segment_article, text_boosts
 from search.codec import CompactCodec, pack_increasing
 from search.errors import IndexCorruptError, SearchError
-from search.schema import FOLDED_SUFFIX, Postings, build_schema
+from search.schema import FOLDED_SUFFIX, Postings, build_schema, display_fields
 from search.text import nfc
 from search.whoosh_private import FileStorage
 
@@ -234,6 +234,7 @@ def document(article: Mapping) -> dict:
     }
     texts = seg["texts"]
     doc.update(texts)
+    doc.update(display_fields(article))
     whole, boosts = joined(texts), text_boosts(texts)
     doc["starts"] = pack_increasing(seg["starts"])
     doc["text"] = _postings("text", Analyzed(whole, seg["text"], boosts))
