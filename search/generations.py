@@ -36,6 +36,7 @@ POINTER = "CURRENT"
 LOCK = "write.lock"
 BUILDING = ".building"
 FORMAT = "FORMAT"
+COMPLETIONS = "completions.npz"  # search.complete's candidates for search-as-you-type
 # The on-disk format of a generation: bump it whenever a vnsearch could not read what an older one
 # wrote (schema, codec, stored fields), so that opening says so instead of failing deep in Whoosh.
 FORMAT_VERSION = 2  # 2: stored title_derived and image; a completions file (search.complete)
@@ -190,7 +191,7 @@ def _current_count(root: Path) -> int:
 def remove_orphans(path: Path, live: set[str]) -> None:
     """Delete what a killed writer left in a live generation: files its table of contents does
     not name, temporary directories (we hold the lock; readers only open named files)."""
-    keep = live | {FORMAT, "MAIN_WRITELOCK"}
+    keep = live | {FORMAT, "MAIN_WRITELOCK", COMPLETIONS}
     for entry in path.iterdir():
         if entry.name in keep:
             continue

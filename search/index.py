@@ -17,7 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring
 
-from search import generations, searching
+from search import complete, generations, searching
 from search.errors import IndexCorruptError, IndexUnreadableError
 from search.query import DEFAULT_TUNING, TEXT, Tuning
 from search.results import Hit, Results
@@ -196,6 +196,13 @@ class Index:
             self._cache[req] = (res, size)
             while len(self._cache) > self.cache_size or self._cached_bytes > self.cache_bytes:
                 self._cached_bytes -= self._cache.pop(next(iter(self._cache)))[1]
+
+    def complete(self, typed: str, limit: int = complete.MAX_COMPLETIONS) -> list[str]:
+        """Completions of what a reader is typing (``search.complete``): words and title phrases
+        of this index that finish the last, possibly partial, word."""
+        name = self.generation
+        found = complete.for_generation(generations.generations_dir(self.path) / name) if name else None
+        return found.complete(typed, limit) if found else []
 
     def get(self, article_id: str) -> dict | None:
         with self._using() as s:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search import generations, whoosh_private
+from search import complete, generations, whoosh_private
 from search.analysis import Analyzed, joined, segment_article, text_boosts
 from search.codec import CompactCodec, pack_increasing
 from search.errors import IndexCorruptError, SearchError
@@ -484,6 +484,7 @@ class GenerationBuilder:
                 self.check_size(self.added)
                 whoosh_private.list_segments(self._writer, self._segments)
                 self._writer.commit(merge=False)  # big segments stay apart: merging is one core's work
+                complete.write(self.path)
                 generations.publish(self.root, self.path, self.name)
             except BaseException:
                 with contextlib.suppress(Exception):  # close what the failed commit left open
@@ -536,5 +537,6 @@ class Updater:
     def finish(self, ok: bool) -> None:
         if ok:
             self._writer.commit()
+            complete.write(self._writer.storage.folder)
         else:
             self._writer.cancel()
