@@ -213,6 +213,27 @@ class Index:
             doc["date"] = doc["date"].date()
         return doc
 
+    def article(self, article_id: str, q: str = "") -> dict | None:
+        """A stored article ready to read: its fields, and its title, lead and body paragraphs as
+        escaped HTML with the words of ``q`` marked (``searching.marked_article``); None when no
+        article has this id."""
+        with self._using() as s:
+            docnum = s.document_number(id=article_id) if s else None
+            if docnum is None:
+                return None
+            doc = searching.marked_article(s, docnum, q, self.tuning)
+        if doc.get("date"):
+            doc["date"] = doc["date"].date()
+        return doc
+
+    @property
+    def version(self) -> str | None:
+        """The current generation and its commit: it changes whenever what a search may return
+        changes (a rebuild or an incremental update), so it can tag cached responses."""
+        with self._lock:
+            s = self.searcher()
+            return f"{self._name}.{s.reader().generation()}" if s is not None else None
+
     def related(self, article_id: str, n: int = 5) -> list[Hit]:
         """More like this: the article's most distinctive title and body terms, itself excluded."""
         with self._using() as s:

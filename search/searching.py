@@ -221,6 +221,46 @@ def _hit(stored: dict, matched: list, score: float) -> Hit:
     )
 
 
+def marked_article(searcher, docnum: int, q: str, tuning: query.Tuning) -> dict:
+    """One article's stored fields with its title, lead and body paragraphs as escaped HTML, the
+    words of ``q`` marked where they stand, as the snippets mark them (from the stored positions,
+    each query word where it matched: "gia vang" marks "giá vàng", not the "gia" of "chuyên gia")."""
+    stored = searcher.stored_fields(docnum)
+    texts = {f: stored.get(f, "") for f in TEXT_FIELDS}
+    parsed = query.parse(q)
+    matched: list = []
+    if not parsed.is_empty():
+        holders = matching.Holders(matching.columns(searcher), MATCH_SECONDS)
+        plan = query.plan(parsed, _doc_freq(searcher), tuning, holders.count)
+        matched = matching.marked(searcher.reader(), plan.marks(plan.words), [docnum])[docnum]
+    spans = highlight.spans(joined(texts), increasing_array(stored["starts"]), matched)
+    parts = _split(spans, texts)
+    derived = not texts["title"] and stored.get("title_derived")
+    body = texts["body"]
+    return {
+        **{k: v for k, v in stored.items() if k != "starts"},
+        "title": derived or texts["title"],
+        "title_derived": bool(derived),
+        "title_html": _derived_title_html(derived, texts, parts)
+        if derived
+        else highlight.mark(texts["title"], parts["title"]),
+        "summary_html": highlight.mark(texts["summary"], parts["summary"]),
+        "paragraphs_html": [highlight.mark(body, parts["body"], a, b) for a, b in paragraphs(body)],
+        "marks": len(spans),
+    }
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank line of the text: its paragraphs."""
+    out, start = [], 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        if line.strip():
+            out.append((start, end))
+        start = end + 1
+    return out
+
+
 def _derived_title_html(derived: str, texts: dict, parts: dict) -> str:
     """A derived title is the start of the lead (``indexer.article.derive_title``): it is marked
     where the lead is."""

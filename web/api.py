@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, render_template, request
 
+from search import MAX_COMPLETIONS
 from web.index import current_index, run_search
 from web.openapi import openapi_document
-from web.params import ParamError, parse_search_args, parse_size
+from web.params import ParamError, parse_search_args, parse_size, parse_typed
 from web.serialize import article_json, error_json, hit_json, results_json
 
 bp = Blueprint("api", __name__)
@@ -28,6 +29,13 @@ def get(rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 @get("/api/search")
 def search() -> dict[str, Any]:
     return results_json(run_search(parse_search_args(request.args)))
+
+
+@get("/api/suggest")
+def suggest() -> dict[str, Any]:
+    """Search-as-you-type: completions of what has been typed so far."""
+    typed = parse_typed(request.args)
+    return {"query": typed, "completions": current_index().complete(typed, MAX_COMPLETIONS)}
 
 
 @get("/api/articles/<article_id>")
@@ -57,6 +65,12 @@ def health() -> dict[str, Any]:
 @get("/api/openapi.json")
 def openapi() -> dict[str, Any]:
     return openapi_document()
+
+
+@get("/api/docs")
+def docs() -> str:
+    """The OpenAPI document as a page for people, rendered here (no script, no CDN)."""
+    return render_template("api_docs.html", doc=openapi_document())
 
 
 @bp.errorhandler(ParamError)

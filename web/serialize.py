@@ -8,7 +8,18 @@ from typing import Any
 
 import search
 
-ARTICLE_FIELDS = ("id", "title", "summary", "body", "date", "category", "source", "url")
+ARTICLE_FIELDS = (
+    "id",
+    "title",
+    "title_derived",
+    "summary",
+    "body",
+    "date",
+    "category",
+    "source",
+    "url",
+    "image",
+)
 
 
 def iso_date(value: dt.date | None) -> str | None:
@@ -31,6 +42,8 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "title_html": hit.title_html,
         "snippet_html": hit.snippet_html,
+        "title_derived": hit.title_derived,
+        "image": hit.image,
     }
 
 
@@ -53,10 +66,19 @@ def results_json(results: search.Results) -> dict[str, Any]:
 
 
 def article_json(article: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored article with every field present (None when the article lacks it)."""
+    """A stored article with every field present (None when the article lacks it); an article
+    without a title shows the one derived from its lead, with ``title_derived`` true."""
     data = {name: article.get(name) for name in ARTICLE_FIELDS}
-    data["date"] = iso_date(data["date"])
+    data["title"], data["title_derived"] = display_title(article)
+    data["date"] = iso_date(article.get("date"))
     return data
+
+
+def display_title(article: Mapping[str, Any]) -> tuple[str, bool]:
+    """(title to show, whether it was derived from the lead) of a stored article."""
+    if article.get("title"):
+        return article["title"], False
+    return article.get("title_derived") or "", bool(article.get("title_derived"))
 
 
 def error_json(code: str, message: str, param: str | None = None) -> dict[str, Any]:
