@@ -173,7 +173,8 @@ gzipped (.gz): .jsonl (one article object per line), .csv (header row naming the
 "Nguồn:"). Fields: id, title, summary, body, date, category, source, url, image (a thumbnail
 URL); without an id, one is derived from the url, else from the content; without a title, one
 is shown from the lead's first sentence (marked as derived, not searched as a title). A later
-record with the same id replaces an earlier one. Rejected records are reported as FILE:LINE: reason; the rest are indexed.
+record with the same id replaces an earlier one. Rejected records are reported as
+FILE:LINE: reason; the rest are indexed.
 Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} bytes, an
 .html/.txt page {page:,} bytes; dates from {oldest} to a year after today; no '/' in an id.
 """.format(
