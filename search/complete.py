@@ -125,6 +125,10 @@ def _title_phrases(titles: Iterator[str], words: dict[str, int]) -> tuple[Counte
 
 
 def _remember(surfaces: dict[str, str], inner: set[str], key: str, surface: str, is_inner: bool) -> None:
+    """Keep how a title writes the key: inside a title when it does, else at a start, where a
+    capital only says "first word" unless the words after it are capitalised too ("Hà Nội")."""
+    if not is_inner and surface.split(" ", 1)[1].islower():
+        surface = surface[0].lower() + surface[1:]
     if key not in surfaces or (is_inner and key not in inner):
         surfaces[key] = surface
         if is_inner:
