@@ -241,7 +241,8 @@ class Index:
             if docnum is None:
                 raise KeyError(article_id)
             stored = s.stored_fields(docnum)
-            text = " ".join([stored.get("title", "")] * 2 + [stored.get("summary", "")])
+            title = stored.get("title") or stored.get("title_derived", "")  # the lead, for one without
+            text = " ".join([title] * 2 + [stored.get("summary", "")])
             terms = s.key_terms_from_text(TEXT, text, numterms=RELATED_TERMS)
             if not terms:
                 return []
