@@ -5,13 +5,14 @@ Only GET (and HEAD) are routed; anything else gets a JSON 405 from web.errors.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from search import MAX_COMPLETIONS
-from web.index import current_index, run_search
+from search import MAX_COMPLETIONS, limits
+from web.index import current_index, nothing_found, run_search
 from web.openapi import openapi_document
 from web.params import ParamError, parse_search_args, parse_size, parse_typed
 from web.serialize import article_json, error_json, hit_json, results_json
@@ -28,7 +29,20 @@ def get(rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 @get("/api/search")
 def search() -> dict[str, Any]:
-    return results_json(run_search(parse_search_args(request.args)))
+    """Every request the OpenAPI document allows is answered (the page shows these two cases as
+    errors instead): a page past the depth served has no hits, like a page past the last one; a
+    query of no searchable words ("((( *") finds nothing. ``notice`` says why."""
+    params = parse_search_args(request.args)
+    if params.page * params.size > limits.MAX_DEPTH:
+        counted = run_search(params.replace(page=1))
+        notice = f"Chỉ xem được {limits.MAX_DEPTH} kết quả đầu tiên; hãy thu hẹp tìm kiếm."
+        return results_json(dataclasses.replace(counted, page=params.page, hits=[]), notice=notice)
+    try:
+        return results_json(run_search(params))
+    except ParamError as error:
+        if error.param != "q":
+            raise
+        return results_json(nothing_found(params), notice=error.message)
 
 
 @get("/api/suggest")

@@ -111,6 +111,12 @@ SEARCH_RESPONSE = _closed(
             "description": "The request's work budget ran out before every candidate's word order "
             "was checked: some results hold a word's syllables, not necessarily together.",
         },
+        "notice": {
+            **NULLABLE_STRING,
+            "description": "Why no hit is shown: q holds no word to search for (only "
+            "punctuation; total is 0), or the page starts past the first "
+            f"{MAX_DEPTH} results (total still counts them all).",
+        },
     }
 )
 ARTICLE = _closed(

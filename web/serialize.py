@@ -47,7 +47,8 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
     }
 
 
-def results_json(results: search.Results) -> dict[str, Any]:
+def results_json(results: search.Results, notice: str | None = None) -> dict[str, Any]:
+    """``notice`` says why nothing was searched (a query without words), None otherwise."""
     return {
         "query": results.query,
         "total": results.total,
@@ -62,6 +63,7 @@ def results_json(results: search.Results) -> dict[str, Any]:
         "dropped": list(results.dropped),
         "min_words": results.min_words,
         "approximate": results.approximate,
+        "notice": notice,
     }
 
 
