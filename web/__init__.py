@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_MAX_AGE": 60,  # VNSEARCH_CACHE_MAX_AGE: seconds a client may reuse an answer unasked
     "COMPRESS_ALGORITHM": "gzip",
     "COMPRESS_MIN_SIZE": 1024,  # smaller answers are sent as they are
+    "COMPRESS_STREAMS": False,  # static files stream from disk as they are (a few kB)
 }
 
 
