@@ -124,8 +124,8 @@ class Watched:
                 const all = Array.from(document.querySelectorAll('*'));
                 const tags = ['script', 'img', 'iframe', 'object', 'embed', 'math', 'circle', 'b']
                     .flatMap(t => Array.from(document.getElementsByTagName(t))
-                        .filter(e => !(e.tagName === 'SCRIPT' && e.getAttribute('src') === '/static/suggest.js'
-                                       && !e.textContent.trim()))  // the app's own script file
+                        .filter(e => !(e.tagName === 'SCRIPT' && !e.textContent.trim()
+                                       && e.getAttribute('src') === '/static/suggest.js'))  // the app's own
                         .map(e => e.tagName));
                 const svgs = Array.from(document.querySelectorAll('svg:not(.bars)')).map(() => 'svg');
                 const on = all.flatMap(e => Array.from(e.attributes)
