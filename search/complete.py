@@ -29,8 +29,9 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +68,12 @@ def write(gen_dir: str | Path) -> Path:
     ix = whoosh_index.open_dir(str(gen_dir))
     with ix.reader() as reader:
         floor = min_count(reader.doc_count())
+        found: Counter = Counter()
+        # Segment by segment: Whoosh's merged view of the segments' lexicons costs ten times more.
+        for leaf, _offset in reader.leaf_readers():
+            found.update({key: info.doc_frequency() for key, info in leaf.iter_field(TEXT) if b"_" in key})
         words = {
-            key.decode("utf-8"): df
-            for key, info in reader.iter_field(TEXT)
-            if b"_" in key and (df := info.doc_frequency()) >= floor and _is_word(key.decode("utf-8"))
+            text: df for key, df in found.items() if df >= floor and _is_word(text := key.decode("utf-8"))
         }
         titles = (stored.get("title") or "" for _docnum, stored in reader.iter_docs())
         phrases, surfaces = _title_phrases(titles, words)
@@ -213,12 +216,13 @@ class Completions:
     def _best(self, lo: int, hi: int, tail: list[str], trailing: bool, limit: int) -> list[str]:
         """Words and phrases in turn, each by score, that fit the typed marks."""
         typed = " ".join(tail).lower()
+        check = marks_check(tail, trailing)
         picks: list[list[str]] = []
         for kind in (WORD, PHRASE):
             chosen: list[str] = []
             for i in self._ranked(lo, hi, kind):
                 surface = self.surfaces[i]
-                if surface.lower() != typed and fits(tail, trailing, surface.split()):
+                if surface.lower() != typed and (check is None or check(surface.split())):
                     chosen.append(surface)
                     if len(chosen) == limit:
                         break
@@ -245,41 +249,50 @@ def fits(tail: list[str], trailing: bool, candidate: list[str]) -> bool:
     """Whether the candidate's syllables keep the marks of the typed ones (the folded letters
     already agree): whole syllables typed with marks compare by their exact key, the last one,
     when partial, by its tone and its marked letters."""
-    if len(candidate) < len(tail):
-        return False
+    check = marks_check(tail, trailing)
+    return check is None or check(candidate)
+
+
+def marks_check(tail: list[str], trailing: bool) -> Callable[[list[str]], bool] | None:
+    """``fits`` for one typed tail, the typed side worked out once; None when nothing was typed
+    with marks (the folded prefix already says it all)."""
+    whole: list[tuple[int, str]] = []  # (position, exact key) of whole syllables typed with marks
+    partial: tuple[int, str, list[tuple[int, str]]] | None = None  # (position, tone, marked letters)
     for i, typed in enumerate(tail):
         if not has_diacritics(typed):
             continue
         if i < len(tail) - 1 or trailing:
-            if exact_key(typed) != exact_key(candidate[i]):
-                return False
-        elif not _partial_fits(typed.lower(), candidate[i].lower()):
+            whole.append((i, exact_key(typed)))
+        else:
+            tone, bases = _toned(typed.lower())
+            partial = (i, tone, [(j, b) for j, b in enumerate(bases) if b != fold(b)])
+    if not whole and partial is None:
+        return None
+
+    def check(candidate: list[str]) -> bool:
+        if len(candidate) < len(tail) or any(exact_key(candidate[i]) != key for i, key in whole):
             return False
-    return True
+        if partial is None:
+            return True
+        i, tone, marked = partial
+        found_tone, bases = _toned(candidate[i].lower())
+        if tone and found_tone != tone:
+            return False
+        return all(j < len(bases) and bases[j] == b for j, b in marked)
+
+    return check
 
 
-def _partial_fits(typed: str, syllable: str) -> bool:
-    """A partial syllable with marks: the same tone if one is typed, the same letters where a letter
-    is typed with a vowel mark or as đ ("bã" fits "bão", not "báo"; "đư" fits "đường")."""
-    tone = _tone(typed)
-    if tone and _tone(syllable) != tone:
-        return False
-    marked = (a != b for a, b in zip(_bases(typed), _bases(syllable), strict=False) if a != fold(a))
-    return not any(marked)
+@lru_cache(maxsize=100_000)
+def _toned(syllable: str) -> tuple[str, list[str]]:
+    """(tone marks, each letter without its tone mark: vowel marks and đ kept)."""
+    tone = "".join(c for c in unicodedata.normalize("NFD", syllable) if c in TONE_MARKS)
+    return tone, [_without_tone(ch) for ch in syllable]
 
 
-def _tone(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if c in TONE_MARKS)
-
-
-def _bases(text: str) -> list[str]:
-    """Each letter without its tone mark (vowel marks and đ kept)."""
-    return [
-        unicodedata.normalize(
-            "NFC", "".join(c for c in unicodedata.normalize("NFD", ch) if c not in TONE_MARKS)
-        )
-        for ch in text
-    ]
+def _without_tone(letter: str) -> str:
+    decomposed = unicodedata.normalize("NFD", letter)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
 
 
 # --- per generation, per process ----------------------------------------------------------------
