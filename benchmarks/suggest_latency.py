@@ -133,11 +133,11 @@ def main() -> None:
     )
 
     core, http = percentiles(core_ms), percentiles(http_ms)
+    command = "--quick" if args.quick else f"--index {args.index}"
     lines = [
         "# Search-as-you-type latency",
         "",
-        f"Command: `python benchmarks/suggest_latency.py{' --quick' if args.quick else ' --index ' + str(args.index)}` "
-        f"at `{commit}`.",
+        f"Command: `python benchmarks/suggest_latency.py {command}` at `{commit}`.",
         "",
         f"Index: {ix.doc_count():,} articles, generation {ix.generation}. Completions: {len(loaded.keys):,} "
         f"candidates ({words:,} lexicon words, {len(loaded.keys) - words:,} title phrases), "
