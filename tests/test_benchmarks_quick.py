@@ -72,3 +72,10 @@ def test_suggestion_benchmark_reports_exact_and_per_syllable_restores():
 def test_question_benchmark_reports_mrr_as_written_and_folded():
     out = quick("questions.py")
     assert "| as written |" in out and "| no diacritics |" in out and "MRR@10" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_suggest_latency_benchmark_times_the_core_and_the_api():
+    out = quick("suggest_latency.py")
+    assert "| `Index.complete` |" in out and "| `GET /api/suggest`" in out and "p95" in out
+    assert "| `thanh ph` | thành phố" in out
