@@ -13,7 +13,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from web.index import current_index
 
@@ -44,7 +44,13 @@ def app_fingerprint() -> str:
 
 
 def etag() -> str | None:
-    """This request's ETag, None when its answer is not cached."""
+    """This request's ETag, None when its answer is not cached (worked out once per request)."""
+    if "etag" not in g:
+        g.etag = _etag()
+    return g.etag
+
+
+def _etag() -> str | None:
     if request.method not in ("GET", "HEAD") or request.endpoint not in CACHED_ENDPOINTS:
         return None
     version = current_index().version or "empty"
