@@ -23,7 +23,7 @@ SEED = 20261203  # a fixed seed: a failure found once is found again
 
 
 @pytest.mark.skipif(not ST.exists() and not shutil.which("st"), reason="schemathesis is not installed")
-def test_schemathesis_finds_no_mismatch_against_the_live_server(tmp_path_factory):
+def test_schemathesis_finds_no_mismatch_against_the_live_server(tmp_path_factory, tmp_path):
     app = create_app({"INDEX": str(reader_index(tmp_path_factory))})
     with live_server(app) as base:
         done = subprocess.run(
@@ -43,6 +43,7 @@ def test_schemathesis_finds_no_mismatch_against_the_live_server(tmp_path_factory
             text=True,
             timeout=300,
             check=False,
+            cwd=tmp_path,  # schemathesis keeps a cache of what it found in .schemathesis/ here
         )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "No issues found" in done.stdout
