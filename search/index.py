@@ -166,10 +166,16 @@ class Index:
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 10,
+        group: bool = True,
+        story: str | None = None,
     ) -> Results:
-        """Ranked, filtered, faceted and highlighted search; see ``search.query`` for the syntax."""
+        """Ranked, filtered, faceted and highlighted search; see ``search.query`` for the syntax.
+
+        ``group``: one hit per story, copies counted on it (``Hit.same_story``); ``story``: an
+        article id, to list every article of its story.
+        """
         started = time.perf_counter()
-        req = searching.make_request(q, date_from, date_to, category, sort, page, per_page)
+        req = searching.make_request(q, date_from, date_to, category, sort, page, per_page, group, story)
         with self._using() as s:
             with self._lock:
                 cached = self._cache.get(req) if s is self._searcher else None

@@ -80,7 +80,7 @@ def result_context(params: SearchParams, results: search.Results) -> dict[str, o
         "category_counts": sorted(
             results.facets.get("categories", {}).items(), key=lambda item: (-item[1], item[0])
         ),
-        "pager": pagination(params, results.total),
+        "pager": pagination(params, results.total if results.stories is None else results.stories),
         "suggestion_url": search_url(params, q=results.suggestion) if results.suggestion else None,
     }
 
