@@ -8,12 +8,14 @@ from flask import Blueprint, abort, render_template, request
 
 import search
 from web.charts import chosen_year, month_chart, year_chart
+from web.feed import feed_url
 from web.index import current_index, run_search
 from web.navigation import date_presets, pagination, search_url
 from web.params import SORTS, ParamError, SearchParams, parse_search_args
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(search_url)
+bp.add_app_template_global(feed_url)
 
 RELATED_COUNT = 10
 
