@@ -213,7 +213,8 @@ class Index:
         return doc
 
     def related(self, article_id: str, n: int = 5) -> list[Hit]:
-        """More like this: the article's most distinctive title and body terms, itself excluded."""
+        """More like this: the article's most distinctive title and body terms; one article per
+        story, none of its own story (itself and its republished copies)."""
         with self._using() as s:
             docnum = s.document_number(id=article_id) if s else None
             if docnum is None:
@@ -223,8 +224,7 @@ class Index:
             terms = s.key_terms_from_text(TEXT, text, numterms=RELATED_TERMS)
             if not terms:
                 return []
-            wq = Q.AndNot(Q.Or([Q.Term(TEXT, t, boost=w) for t, w in terms]), Q.Term("id", article_id))
-            return searching.similar(s, wq, n)
+            return searching.similar(s, Q.Or([Q.Term(TEXT, t, boost=w) for t, w in terms]), n, docnum)
 
     def stats(self) -> dict:
         """Generation, article count, date range, categories and size on disk."""

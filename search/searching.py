@@ -195,10 +195,13 @@ def _ranked(cols, found, depth: int, stored, parsed, tuning: query.Tuning) -> li
     return top[:depth]
 
 
-def similar(searcher, wq, n: int) -> list[Hit]:
-    """The best ``n`` hits of a query built by the caller (related articles), unmarked."""
+def similar(searcher, wq, n: int, source: int) -> list[Hit]:
+    """The best ``n`` hits of a query built by the caller (related articles), unmarked, one per
+    story and none of the story of ``source`` (its copies are not other coverage)."""
     cols = matching.columns(searcher)
-    return hits(searcher, [], matching.top(cols, matching.match(cols, wq, cols.live), n, "relevance"))
+    found = matching.match(cols, wq, cols.live & (cols.stories != cols.stories[source]))
+    shown = _one_per_story(lambda k: matching.top(cols, found, k, "relevance"), cols.stories, n, len(found))
+    return hits(searcher, [], shown)
 
 
 def _reranked(stored, top: list[tuple[int, float]], parsed, tuning: query.Tuning) -> list[tuple]:

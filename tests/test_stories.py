@@ -176,3 +176,8 @@ def test_undated_articles_stay_out_of_the_feed(tmp_path):
     feed = feedparser.parse(client.get("/feed.atom?q=Huế").data)
     assert [e.link.rsplit("/", 1)[-1] for e in feed.entries] == ["dated"]
     assert dt.datetime(*feed.feed.updated_parsed[:6]) == dt.datetime(2025, 10, 26, 17)
+
+
+def test_related_articles_are_other_stories_not_copies_of_this_one(ix):
+    related = [h.id for h in ix.related("hue-1", n=5)]
+    assert "hue-own" in related and not {"hue-1", "hue-2", "hue-3"} & set(related)
