@@ -16,13 +16,14 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from indexer.dates import DateError, parse_date
+from search.limits import MAX_ID_CHARS
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 TEXT_FIELDS = ("title", "summary", "body", "category", "source", "url", "image")
 # The most characters each stored field may hold (the body is bounded in bytes, above). The longest
 # in the team's corpus (201k articles): id 36, title 179, summary 763, category 23, source 24, url 251.
 MAX_CHARS = {
-    "id": 200,
+    "id": MAX_ID_CHARS,
     "title": 1_000,
     "summary": 4_000,
     "category": 200,

@@ -92,6 +92,7 @@ def write(gen_dir: str | Path) -> Path:
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+    generations.fsync_dir(gen_dir)  # the rename is durable too
     return path
 
 

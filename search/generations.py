@@ -39,7 +39,9 @@ FORMAT = "FORMAT"
 COMPLETIONS = "completions.npz"  # search.complete's candidates for search-as-you-type
 # The on-disk format of a generation: bump it whenever a vnsearch could not read what an older one
 # wrote (schema, codec, stored fields), so that opening says so instead of failing deep in Whoosh.
-FORMAT_VERSION = 2  # 2: stored title_derived and image; a completions file (search.complete)
+# 2: the story signature column (search.stories); 3: stored title_derived and image, and a
+# completions file (search.complete)
+FORMAT_VERSION = 3
 REBUILD = "rebuild it with 'vnsearch reindex'"
 
 

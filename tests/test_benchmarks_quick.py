@@ -75,6 +75,12 @@ def test_question_benchmark_reports_mrr_as_written_and_folded():
 
 
 @pytest.mark.usefixtures("shared_dir")
+def test_story_benchmark_reports_pair_precision_copies_grouped_and_cost():
+    out = quick("stories.py")
+    assert "share a VMDS cluster" in out and "10% of words changed grouped" in out and "signature" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
 def test_suggest_latency_benchmark_times_the_core_and_the_api():
     out = quick("suggest_latency.py")
     assert "| `Index.complete` |" in out and "| `GET /api/suggest`" in out and "p95" in out

@@ -42,6 +42,7 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "title_html": hit.title_html,
         "snippet_html": hit.snippet_html,
+        "same_story": hit.same_story,
         "title_derived": hit.title_derived,
         "image": hit.image,
     }
@@ -63,6 +64,7 @@ def results_json(results: search.Results, notice: str | None = None) -> dict[str
         "dropped": list(results.dropped),
         "min_words": results.min_words,
         "approximate": results.approximate,
+        "stories": results.stories,
         "notice": notice,
     }
 
