@@ -1,7 +1,8 @@
 """Search-as-you-type: completions of what a reader is typing, from the index's own phrases.
 
-Candidates, gathered once per generation (``write``, called when a generation is built or updated)
-into a file of the generation (``FILE``):
+Candidates, gathered once per generation (``write``, called when a generation is built; an
+incremental update keeps them, since gathering reads the whole lexicon and every title) into a
+file of the generation (``FILE``):
 
 * the multi-syllable words of the ``text`` field's lexicon ("thành_phố", "hồ_chí_minh"), scored by
   how many articles hold them;

@@ -538,6 +538,5 @@ class Updater:
     def finish(self, ok: bool) -> None:
         if ok:
             self._writer.commit()
-            complete.write(self._writer.storage.folder)
         else:
             self._writer.cancel()

@@ -102,17 +102,19 @@ def lower(completions: list[str]) -> list[str]:
     return [c.lower() for c in completions]
 
 
-def test_completions_follow_a_new_generation_and_an_update(tmp_path: Path):
+def test_completions_follow_a_new_generation_and_outlive_an_update(tmp_path: Path):
+    """Gathered when a generation is built; an incremental update keeps them as they are (at 201k
+    articles gathering takes a minute or more: too much for every ``vnsearch add``)."""
     ix = search.Index(tmp_path / "ix", workers=1)
     with ix.new_generation() as gen:
         gen.add_many([article(0, TITLES[0])])
     assert "thành phố hồ chí minh" in lower(ix.complete("thanh pho"))
-    assert ix.complete("gia va") == []
     with ix.updating() as writer:
         writer.upsert(article(1, TITLES[10]))
-    assert "giá vàng" in ix.complete("gia va")
+    assert "thành phố hồ chí minh" in lower(ix.complete("thanh pho"))
     with ix.new_generation() as gen:
-        gen.add_many([article(2, TITLES[6])])
+        gen.add_many([article(1, TITLES[10])])
+    assert "giá vàng" in lower(ix.complete("gia va"))
     assert "thành phố hồ chí minh" not in lower(ix.complete("thanh pho"))
     gen_dir = generations.generations_dir(ix.path) / ix.generation
     assert (gen_dir / complete.FILE).exists()
