@@ -31,7 +31,8 @@ def get(rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 def search() -> dict[str, Any]:
     """Every request the OpenAPI document allows is answered (the page shows these two cases as
     errors instead): a page past the depth served has no hits, like a page past the last one; a
-    query of no searchable words ("((( *") finds nothing. ``notice`` says why."""
+    query of no searchable words ("((( *") or the story of an unknown id finds nothing. ``notice``
+    says why."""
     params = parse_search_args(request.args)
     if params.page * params.size > limits.MAX_DEPTH:
         counted = run_search(params.replace(page=1))
@@ -40,7 +41,7 @@ def search() -> dict[str, Any]:
     try:
         return results_json(run_search(params))
     except ParamError as error:
-        if error.param != "q":
+        if error.param not in ("q", "story"):  # no word to search for; no article with that id
             raise
         return results_json(nothing_found(params), notice=error.message)
 

@@ -32,6 +32,12 @@ BAD_REQUEST = _json(_ref("Error"), "A parameter is wrong; the message says which
 NOT_FOUND = _json(_ref("Error"), "No article has this id.")
 ARTICLE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 SIZE = {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}
+EMPTY = {"type": "string", "maxLength": 0}
+
+
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """An empty value means the default, as an empty box of the search form sends it."""
+    return {"anyOf": [schema, EMPTY], **({"default": schema["default"]} if "default" in schema else {})}
 
 
 TITLE_DERIVED = {
@@ -126,7 +132,7 @@ SEARCH_RESPONSE = _closed(
         "notice": {
             **NULLABLE_STRING,
             "description": "Why no hit is shown: q holds no word to search for (only "
-            "punctuation; total is 0), or the page starts past the first "
+            "punctuation) or story names no article (total is 0), or the page starts past the first "
             f"{MAX_DEPTH} results (total still counts them all).",
         },
     }
@@ -211,24 +217,29 @@ PATHS: dict[str, Any] = {
                     "category", "Only this category.", {"type": "string", "maxLength": MAX_CATEGORY_CHARS}
                 ),
                 _query(
-                    "sort", "Order of hits.", {"type": "string", "enum": list(SORTS), "default": "relevance"}
+                    "sort",
+                    "Order of hits.",
+                    _or_empty({"type": "string", "enum": list(SORTS), "default": "relevance"}),
                 ),
                 _query(
                     "page",
                     f"Page number; page × size may not exceed {MAX_DEPTH}.",
-                    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                    _or_empty({"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
                 ),
                 _query(
-                    "size", f"Hits per page; page × size may not exceed {MAX_DEPTH}.", {**SIZE, "default": 10}
+                    "size",
+                    f"Hits per page; page × size may not exceed {MAX_DEPTH}.",
+                    _or_empty({**SIZE, "default": 10}),
                 ),
                 _query(
                     "group",
                     "1: one hit per story (near-duplicates counted in `same_story`); 0: every article.",
-                    {"type": "integer", "enum": [0, 1], "default": 1},
+                    _or_empty({"type": "integer", "enum": [0, 1], "default": 1}),
                 ),
                 _query(
                     "story",
-                    "An article id: only the articles of its story (every one shown).",
+                    "An article id: only the articles of its story (every one shown); an id no "
+                    "article has gives no hits and a notice.",
                     {"type": "string", "maxLength": MAX_ID_CHARS},
                 ),
             ],
@@ -248,7 +259,7 @@ PATHS: dict[str, Any] = {
     "/api/articles/{id}/related": {
         "get": {
             "summary": "Articles about the same things as this one.",
-            "parameters": [ARTICLE_ID, _query("size", "How many.", {**SIZE, "default": 5})],
+            "parameters": [ARTICLE_ID, _query("size", "How many.", _or_empty({**SIZE, "default": 5}))],
             "responses": {
                 "200": _json(_ref("RelatedResponse"), "Related articles, best first."),
                 "400": BAD_REQUEST,
