@@ -1,5 +1,6 @@
 """Running a search on one Whoosh searcher: filters, sorting, facets, hits, suggestions."""
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from search.errors import QueryError
 from search.limits import MAX_DEPTH, MAX_PAGE, MAX_PER_PAGE
 from search.results import Hit, Results
 from search.schema import FOLDED_SUFFIX
+from search.synonyms import Table
 
 SORTS = ("relevance", "newest", "oldest")
 # Candidates that get the phrase bonus before the first pages are cut. The bonus can triple a
@@ -81,17 +83,17 @@ def _int(value, name: str, low: int, high: int) -> int:
     return number
 
 
-def run(searcher, req: Request, tuning: query.Tuning) -> Results:
+def run(searcher, req: Request, tuning: query.Tuning, synonyms: Table | None = None) -> Results:
     """Select what the query requires, rank it, count facets over it, and shape the page.
 
     The set, its count, facets and suggestion depend on the query, the filters and the index only:
     page, size and sort choose what is shown of it, never what it is.
     """
-    parsed = query.parse(req.q)
+    doc_freq = _doc_freq(searcher)
+    parsed = query.parse(req.q, doc_freq, synonyms, tuning)
     sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
     cols = matching.columns(searcher)
     allowed = matching.allowed(cols, req.date_from, req.date_to, req.category)
-    doc_freq = _doc_freq(searcher)
     holders = matching.Holders(cols, MATCH_SECONDS)
     plan = query.plan(parsed, doc_freq, tuning, holders.count)
     selection = matching.select(holders, plan, allowed, tuning.long_words, tuning.long_share)
@@ -128,6 +130,8 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         dropped=[n.text for n in selection.dropped],
         min_words=selection.minimum,
         approximate=selection.approximate,
+        searched=parsed.searched if parsed.rewrites else None,
+        rewrites=[dataclasses.asdict(r) for r in parsed.rewrites],
     )
 
 
