@@ -7,8 +7,15 @@ A query word is searched as the syllable it decodes to only when it is not plaus
 3. it has no capital after its first letter ("iPhone", "UBND", "COVID", "TPHCM" are names);
 4. it decodes to a valid Vietnamese syllable (initial, rhyme and tone that go together, spelled
    as Vietnamese spells them: "ngh"/"k"/"gh" before e, ê, i only, a stop final with sắc or nặng);
-5. a word of two characters ("as" → "á", "is" → "í", "of" → "ò") is decoded only when another word
-   of the query was (one residue word makes the others likely): alone, it is an English word.
+5. a word of two characters ("as" → "á", "is" → "í", "of" → "ò") or of one letter with VNI digits
+   ("U17" → "ứ", "o73" → "ở") is decoded only when another word of the query was (one residue word
+   makes the others likely): alone, it is an English word or a code;
+6. it is not a word seen typed so in the other corpora (``data/real_words.txt``: "taxi", "gas",
+   "visa", "Laos" decode to "tãi", "gá", "vía", "Lào" but are real as typed; listed when seen at
+   least 3 times and at least 1% as often as the syllable it decodes to, so that "sex" (Telex "sẽ")
+   is not listed);
+7. (``search.query``) the index does not hold the word as typed in as many articles as the
+   decoded syllable ("bitcoin"-like words of an archive's own are real as typed there).
 
 Why this rule (``benchmarks/typing.py``, the don't-touch set and the Telex/VNI-typed headlines):
 see the table in ``benchmarks/results/typing.md``. English words, brands and names are rarely a
@@ -19,6 +26,7 @@ The work per query is bounded: at most ``MAX_WORDS`` words are examined, each de
 
 import re
 import unicodedata
+from pathlib import Path
 
 from search.limits import MAX_WORDS
 from search.text import _canonical_tone, fold
@@ -53,7 +61,8 @@ _CLOSED = {  # nucleus → finals it takes
     "uyê": "n t",
 }
 RHYMES = frozenset(_OPEN.split()) | {n + f for n, finals in _CLOSED.items() for f in finals.split()}
-_FOLDED_RHYMES = frozenset(fold(r) for r in RHYMES)
+# "oong", "ooc" ("xoong", "soóc") are left out: "coong", "khoong" are "công", "không" in Telex.
+_FOLDED_RHYMES = frozenset(fold(r) for r in RHYMES if not r.startswith("oo"))
 _STOPS = ("p", "t", "c", "ch")
 _FRONT = ("e", "ê", "i", "y")  # k, gh, ngh stand before these only; c, g, ng never do
 _TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
@@ -62,6 +71,11 @@ _VNI_TONES = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "
 _HAT = {"a": "â", "e": "ê", "o": "ô"}
 _HORN = {"u": "ư", "o": "ơ"}
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+REAL_WORDS = frozenset(
+    line
+    for line in (Path(__file__).with_name("data") / "real_words.txt").read_text(encoding="utf-8").split("\n")
+    if line and not line.startswith("#")
+)
 
 
 def _split(base: str) -> list[tuple[str, str]]:
@@ -215,16 +229,25 @@ def _place(base: str, tone: str | None) -> str:
     return _canonical_tone(unicodedata.normalize("NFC", marked))
 
 
-def decode(word: str) -> str | None:
-    """The syllable a word stands for when it is Telex or VNI residue (rules 1–4 of the module)."""
+def decode(word: str, real: bool = True) -> str | None:
+    """The syllable a word stands for when it is Telex or VNI residue (rules 1–4 and 6 of the
+    module; ``real=False`` skips the list of real words, which is built with this function)."""
     if len(word) < 2 or not _TOKEN.fullmatch(word) or any(c.isupper() for c in word[1:]):
+        return None
+    if real and word.lower() in REAL_WORDS:
         return None
     if word.isalpha():
         return None if could_be_syllable(word) else telex(word)
-    return vni(word) if sum(c.isalpha() for c in word) >= 2 else None
+    return vni(word)
 
 
 _EDGE = re.compile(r"^(\W*)(.*?)(\W*)$")
+
+
+def is_short(word: str) -> bool:
+    """Two characters, or one letter with VNI digits ("as", "is", "U17", "E5"): decoded only beside
+    another decoded word."""
+    return len(word) <= 2 or sum(c.isalpha() for c in word) == 1
 
 
 def core(word: str) -> str:
@@ -245,7 +268,7 @@ def decode_words(words: list[str]) -> dict[int, str]:
         syllable = decode(core)
         if syllable is None:
             continue
-        if len(core) <= 2:
+        if is_short(core):
             short.append(i)
         found[i] = lead + syllable + tail
     if len(short) == len(found):
