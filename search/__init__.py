@@ -37,6 +37,7 @@ from search.errors import (
 )
 from search.index import Index
 from search.results import Hit, Results
+from search.typing import is_syllable
 from search.writing import IndexingError
 
 __all__ = [
@@ -51,5 +52,6 @@ __all__ = [
     "QueryError",
     "Results",
     "SearchError",
+    "is_syllable",
     "limits",
 ]
