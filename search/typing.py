@@ -17,7 +17,7 @@ A query word is searched as the syllable it decodes to only when it is not plaus
 7. (``search.query``) the index does not hold the word as typed in as many articles as the
    decoded syllable ("bitcoin"-like words of an archive's own are real as typed there).
 
-Why this rule (``benchmarks/typing.py``, the don't-touch set and the Telex/VNI-typed headlines):
+Why this rule (``benchmarks/typing_residue.py``, the don't-touch set and the Telex/VNI-typed headlines):
 see the table in ``benchmarks/results/typing.md``. English words, brands and names are rarely a
 Vietnamese syllable once decoded because Telex tone keys (s f r x j) and VNI digits stand after
 a vowel where English has a consonant cluster ("team", "Messi", "sport") or no vowel before them.

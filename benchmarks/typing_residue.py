@@ -15,46 +15,40 @@ alone; it must be searched as typed. The rule's steps are measured one by one (`
 (never VietNews, which the benchmark judges) that occur at least 3 times as typed and decode as
 Telex/VNI: real words, left alone.
 
-    .venv/bin/python benchmarks/typing.py --index /work/idx-vietnews-test   # built there if absent
-    .venv/bin/python benchmarks/typing.py --quick                            # 300 articles, 30 fragments
-    .venv/bin/python benchmarks/typing.py --real-words
+    .venv/bin/python benchmarks/typing_residue.py --index /work/idx-vietnews-test  # built if absent
+    .venv/bin/python benchmarks/typing_residue.py --quick          # 300 articles, 30 fragments
+    .venv/bin/python benchmarks/typing_residue.py --real-words
+
+(Not ``typing.py``: a script's folder comes first on sys.path, and every benchmark beside it would
+import it instead of the standard library's ``typing``.)
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import collections
+import datetime as dt
+import itertools
+import random
+import re
+import tempfile
+import unicodedata
 from pathlib import Path
 
-# This file is named for its subject; its folder on sys.path must not hide the standard ``typing``.
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p != _HERE]
-import typing  # noqa: E402, F401  (the standard library's, cached before the folder comes back)
+from corpus import CORPUS, REPO, VIETNEWS_TEST, git_head, open_or_build, read_jsonl, require, save_table
+from judge import tokens
+from suggestions import fragments
 
-sys.path.append(_HERE)
-
-import argparse  # noqa: E402
-import collections  # noqa: E402
-import datetime as dt  # noqa: E402
-import itertools  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import tempfile  # noqa: E402
-import unicodedata  # noqa: E402
-
-from corpus import CORPUS, REPO, VIETNEWS_TEST, git_head, open_or_build, read_jsonl, require, save_table  # noqa: E402
-from judge import tokens  # noqa: E402
-from suggestions import fragments  # noqa: E402
-
-from search import query  # noqa: E402
-from search import typing as vn_typing  # noqa: E402
-from search.searching import _doc_freq  # noqa: E402
+from search import query
+from search import typing as vn_typing
+from search.searching import _doc_freq
 
 SEED = 20261204
 FRAGMENTS, QUICK_FRAGMENTS, QUICK_ARTICLES = 300, 30, 300
 FREQUENT, RANDOM = 300, 200
 ISSUE_EXAMPLES = ["team", "Messi", "iPhone", "COVID-19", "2023", "as"]
 TARGET_TOP, TARGET_TOUCHED = 0.95, 0
-OUT = REPO / "benchmarks/results/typing.md"
+OUT = REPO / "benchmarks/results/typing_residue.md"
 REAL_WORDS = REPO / "search/data/real_words.txt"
 REAL_WORD_SOURCES = ["rss-headlines/docs.jsonl.gz", "unc-dantri/docs.jsonl.gz", "vmds-ktlab/docs.jsonl"]
 REAL_WORD_MIN = 3
@@ -283,7 +277,8 @@ def write_real_words(corpus: Path) -> None:
     real.sort()
     header = [
         "# Words real as typed that would decode as Telex/VNI: left alone (search/typing.py, rule 6).",
-        f"# Written by `python benchmarks/typing.py --real-words` from {', '.join(REAL_WORD_SOURCES)}:",
+        "# Written by `python benchmarks/typing_residue.py --real-words` from "
+        f"{', '.join(REAL_WORD_SOURCES)}:",
         f"# ASCII tokens seen at least {REAL_WORD_MIN} times and {REAL_WORD_SHARE:.0%} as often as the",
         "# syllable they decode to. VietNews (which the benchmark judges) is not read.",
     ]
@@ -325,7 +320,7 @@ def main() -> None:
         frags = fragments(titles, QUICK_FRAGMENTS if args.quick else FRAGMENTS, SEED)
         result = run(index, frags, touch)
     command = " ".join(
-        ["python benchmarks/typing.py"]
+        ["python benchmarks/typing_residue.py"]
         + (["--quick"] if args.quick else [])
         + ([f"--index {args.index}"] if args.index else [])
     )
