@@ -131,7 +131,7 @@ def run(searcher, req: Request, tuning: query.Tuning, synonyms: Table | None = N
         min_words=selection.minimum,
         approximate=selection.approximate,
         searched=parsed.searched if parsed.rewrites else None,
-        rewrites=[dataclasses.asdict(r) for r in parsed.rewrites],
+        rewrites=[{**dataclasses.asdict(r), "also": list(r.also)} for r in parsed.rewrites],
     )
 
 
