@@ -99,6 +99,7 @@ _VNI_MARKS = {  # second byte → (vowel mark, tone); lowercase, the capitals' b
 _VNI_SINGLE = {"í": "í", "ì": "ì", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "ô": "ơ", "ö": "ư", "î": "ỵ", "ñ": "đ"}
 _VNI_SINGLE |= {k.upper(): v.upper() for k, v in _VNI_SINGLE.items()}
 _VNI_BASES = "aeouyAEOUY" + "ôöÔÖ"  # letters a mark byte may follow (ô, ö: ơ, ư)
+PAIR_STARTS = frozenset(_VNI_BASES.encode("cp1252"))  # bytes a VNI mark byte may follow
 _VNI_MARK_CHARS = "".join(_VNI_MARKS) + "".join(_VNI_MARKS).upper()
 _VNI = re.compile(f"([{_VNI_BASES}])([{_VNI_MARK_CHARS}])|[{''.join(_VNI_SINGLE)}]")
 _HAT, _BREVE = "\u0302", "\u0306"

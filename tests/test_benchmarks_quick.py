@@ -72,3 +72,19 @@ def test_suggestion_benchmark_reports_exact_and_per_syllable_restores():
 def test_question_benchmark_reports_mrr_as_written_and_folded():
     out = quick("questions.py")
     assert "| as written |" in out and "| no diacritics |" in out and "MRR@10" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_typing_benchmark_compares_telex_and_vni_top_hits_and_the_dont_touch_set():
+    out = quick("typing_residue.py")
+    assert "| telex | 30 |" in out and "| vni | 30 |" in out
+    assert "Don't-touch:" in out and "| rule | don't-touch changed |" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_encodings_benchmark_round_trips_each_legacy_encoding_and_checks_clean_records():
+    out = quick("encodings.py")
+    assert all(
+        f"| {name} |" in out for name in ("windows-1258", "tcvn3", "vni-windows", "utf-8-as-windows-1252")
+    )
+    assert "Clean check: 2,000 records" in out

@@ -202,7 +202,9 @@ class _Transcoded(io.RawIOBase):
             line, self.held = self.held + chunk, b""
             if not line:
                 return 0
-            if chunk and not chunk.endswith(b"\n") and line[-1:].isalpha():  # its VNI mark may follow
+            if (
+                chunk and not chunk.endswith(b"\n") and line[-1] in encodings.PAIR_STARTS
+            ):  # its mark may follow
                 line, self.held = line[:-1], line[-1:]
             self.pending = encodings.decode(line, self.encoding).encode("utf-8")
         size = min(len(buffer), len(self.pending))
