@@ -115,6 +115,13 @@ encoding_option = click.option(
     type=click.Choice(ENCODINGS),
     help="Read every source as this encoding instead of detecting it (see 'Cách gõ nào cũng tìm được').",
 )
+synonyms_option = click.option(
+    "--synonyms",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="VNSEARCH_SYNONYMS",
+    show_envvar=True,
+    help="Your synonyms file, read with the built-in set (format: README, 'Cách gõ nào cũng tìm được').",
+)
 strict_option = click.option(
     "--strict",
     is_flag=True,
@@ -326,6 +333,7 @@ def _as_date(value: dt.date) -> dt.date:
     help=f"Hits per page (1-{search.limits.MAX_PER_PAGE}).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@synonyms_option
 def search_command(
     index_dir: Path,
     query: str,
@@ -336,13 +344,19 @@ def search_command(
     page: int,
     size: int,
     as_json: bool,
+    synonyms: Path | None,
 ) -> None:
     """Search the index: ranked hits with date, category, id, url and a snippet.
 
     QUERY may be written with or without accents (at most {chars} characters; words after the
     first {words} are ignored); "" with --from/--to/--category lists the newest articles.
     """
-    res = _existing_index(index_dir).search(
+    ix = _existing_index(index_dir)
+    try:
+        ix.synonyms = search.Synonyms(synonyms)
+    except search.SynonymsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--synonyms") from None
+    res = ix.search(
         query, date_from=date_from, date_to=date_to, category=category, sort=sort, page=page, per_page=size
     )
     if as_json:
@@ -353,6 +367,8 @@ def search_command(
     click.echo(
         f'{res.total:,} result(s) for "{res.query}" (page {res.page} of {pages}, {res.took_ms:.0f} ms)'
     )
+    if res.searched:
+        click.echo(f'searched as "{res.searched}"')
     if res.suggestion:
         click.echo(f'did you mean "{res.suggestion}"?')
     for rank, hit in enumerate(res.hits, start=(res.page - 1) * res.per_page + 1):
