@@ -126,9 +126,9 @@ class Named(list):
     """A query word a synonyms entry matched: its units (a list, like every word), plus the other
     forms that satisfy it and the share of a match's score they earn."""
 
-    def __init__(self, word: list[Unit], also: tuple[str, ...], weight: float):
+    def __init__(self, word: list[Unit], also: tuple[str, ...], weight: float, typed: str):
         super().__init__(word)
-        self.also, self.weight = also, weight
+        self.also, self.weight, self.typed = also, weight, typed
 
 
 @dataclass
@@ -241,7 +241,7 @@ def parse(
             _add_run(group, run)
             inside, word = named[m.start()]
             group.words.append(word)
-            group.runs.append(list(word))
+            group.runs.append(word)
             continue
         if bare == "OR" and not prefix and not neg:
             _add_run(group, run)
@@ -307,7 +307,7 @@ def _rewritten(
             skip, piece, rewrite = replaced[i]
             start = sum(map(len, out))
             weight = 1.0 if rewrite.how == "same" else tuning.synonym
-            word = Named([u for w in _words(piece) for u in w], rewrite.also, weight)
+            word = Named([u for w in _words(piece) for u in w], rewrite.also, weight, rewrite.typed)
             named[start] = (start + len(piece), word)
             rewrites.append(rewrite)
             end = lexemes[skip].end()
@@ -409,10 +409,14 @@ def plan(
     keying = _Keying(parsed.folded, doc_freq, tuning, holds)
     groups, optional, every, stretches = [], [], [], []
     for group in parsed.groups:
-        typed = _joined(group.words, keying)
+        unheld = _unheld_names(group.words, keying)
+        typed = _joined(
+            [u for w in group.words for u in (_words(w.typed) if id(w) in unheld else [w])], keying
+        )
         words = [_word_need(w, keying) for w in typed]
         every += words
-        stretches += _stretches(group, words)
+        runs = [_flat_words(r.typed) if id(r) in unheld else r for r in group.runs]
+        stretches += _stretches(runs, words)
         stop = [_is_stopword(w, n, keying) for w, n in zip(typed, words, strict=True)]
         content = [n for n, s in zip(words, stop, strict=True) if not s]
         optional += [n for n, s in zip(words, stop, strict=True) if s] if content else []
@@ -424,10 +428,23 @@ def plan(
     return Plan(groups, excluded, _score_query(parsed, keying, tuning), optional, every, stretches)
 
 
-def _stretches(group: Group, words: list[Need]) -> list[tuple[Need, list[Need]]]:
+def _unheld_names(words: list[list[Unit]], keying: "_Keying") -> set[int]:
+    """The synonym words no article holds in any form (by id): they are searched as their words as
+    typed, so that relaxation can still leave out the ones no article holds ("bảo hiểm xã hội"
+    where only "bảo hiểm" is found)."""
+    if keying.holds is None:
+        return set()
+    return {id(w) for w in words if isinstance(w, Named) and not keying.holds(_word_need(w, keying))}
+
+
+def _flat_words(text: str) -> list[Unit]:
+    return [u for w in _words(text) for u in w]
+
+
+def _stretches(runs: list[list[Unit]], words: list[Need]) -> list[tuple[Need, list[Need]]]:
     """Each stretch of plain text as one need (all its syllables in order) with its words' needs."""
     out, i = [], 0
-    for run in group.runs:
+    for run in runs:
         size, taken = len(_flat(run)), []
         while i < len(words) and sum(len(n.terms) for n in taken) < size:
             taken.append(words[i])

@@ -138,3 +138,10 @@ def test_the_environment_names_the_user_file(tmp_path, monkeypatch):
     monkeypatch.setenv("VNSEARCH_SYNONYMS", str(tmp_path / "absent.txt"))
     with pytest.raises(SynonymsError, match="absent.txt"):
         search.Index(Path(tmp_path / "ix2"))
+
+
+def test_a_name_no_article_holds_in_any_form_relaxes_like_its_words(make_index):
+    index = make_index([article("y", "Bảo hiểm y tế", "Bảo hiểm bắt buộc cho người lao động.")])
+    res = index.search("bảo hiểm xã hội")  # a form of BHXH: neither form is in the index
+    assert ids(res) == ["y"] and res.relaxed and res.required == ["bảo hiểm"] and res.dropped == ["xã hội"]
+    assert "<mark" in res.hits[0].title_html
