@@ -15,6 +15,7 @@ class Hit:
     score: float
     title_html: str  # escaped, <mark> around matches
     snippet_html: str  # escaped, <mark> around matches, about 200 characters
+    same_story: int = 0  # other articles of its story in the results, not shown (search.stories)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -40,10 +41,12 @@ class Results:
     approximate: bool = False  # the work budget ran out: some results hold the words' syllables apart
     searched: str | None = None  # the query as searched, when words were decoded or are synonyms
     rewrites: list[dict] = field(default_factory=list)  # each: typed, searched, how, also
+    stories: int | None = None  # grouped by story: how many stories the ``total`` articles make
 
     @property
     def pages(self) -> int:
-        return -(-self.total // self.per_page)
+        shown = self.total if self.stories is None else self.stories
+        return -(-shown // self.per_page)
 
     def to_dict(self) -> dict:
         return {
@@ -62,4 +65,5 @@ class Results:
             "approximate": self.approximate,
             "searched": self.searched,
             "rewrites": self.rewrites,
+            "stories": self.stories,
         }

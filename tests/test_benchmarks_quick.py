@@ -88,3 +88,9 @@ def test_encodings_benchmark_round_trips_each_legacy_encoding_and_checks_clean_r
         f"| {name} |" in out for name in ("windows-1258", "tcvn3", "vni-windows", "utf-8-as-windows-1252")
     )
     assert "Clean check: 2,000 records" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_story_benchmark_reports_pair_precision_copies_grouped_and_cost():
+    out = quick("stories.py")
+    assert "share a VMDS cluster" in out and "10% of words changed grouped" in out and "signature" in out

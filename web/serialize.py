@@ -31,6 +31,7 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "title_html": hit.title_html,
         "snippet_html": hit.snippet_html,
+        "same_story": hit.same_story,
     }
 
 
@@ -51,6 +52,7 @@ def results_json(results: search.Results) -> dict[str, Any]:
         "approximate": results.approximate,
         "searched": results.searched,
         "rewrites": [{**r, "also": list(r["also"])} for r in results.rewrites],
+        "stories": results.stories,
     }
 
 
