@@ -93,17 +93,16 @@ def _same(typed: str, form: str) -> bool:
 
 
 class Table:
-    """Entries indexed by their forms' first part (folded), so a query costs one lookup a word."""
+    """Entries indexed by their forms' folded words, so a query costs at most ``MAX_PARTS`` lookups
+    a word, however large the file."""
 
     def __init__(self, entries: list[Entry]):
         self.entries = entries
-        self._first: dict[str, list[tuple[list[str], Entry, int]]] = {}
+        self._forms: dict[tuple[str, ...], list[tuple[list[str], Entry, int]]] = {}
         for entry in entries:
             for i, form in enumerate(entry.forms):
                 p = parts(form)
-                self._first.setdefault(fold(p[0]), []).append((p, entry, i))
-        for found in self._first.values():
-            found.sort(key=lambda item: -len(item[0]))  # the longest form first
+                self._forms.setdefault(tuple(fold(x) for x in p), []).append((p, entry, i))
 
     def find(self, words: list[str]) -> list[Found]:
         """The forms standing in a run of query words (longest first, never overlapping)."""
@@ -121,12 +120,13 @@ class Table:
         return out
 
     def _at(self, flat, i: int, firsts: set[int]) -> tuple[int, Entry, int] | None:
-        for form_parts, entry, form in self._first.get(fold(flat[i][1]), ()):
-            size = len(form_parts)
-            ends_a_word = i + size == len(flat) or i + size in firsts
-            fits = ends_a_word and i + size <= len(flat)
-            if fits and all(_same(flat[i + k][1], form_parts[k]) for k in range(size)):
-                return size, entry, form
+        for size in range(min(MAX_PARTS, len(flat) - i), 0, -1):
+            if i + size < len(flat) and i + size not in firsts:
+                continue  # a form ends where a query word does
+            key = tuple(fold(p) for _w, p in flat[i : i + size])
+            for form_parts, entry, form in self._forms.get(key, ()):
+                if all(_same(flat[i + k][1], form_parts[k]) for k in range(size)):
+                    return size, entry, form
         return None
 
 

@@ -18,7 +18,7 @@ A query word is searched as the syllable it decodes to only when it is not plaus
    decoded syllable ("bitcoin"-like words of an archive's own are real as typed there).
 
 Why this rule (``benchmarks/typing_residue.py``, the don't-touch set and the Telex/VNI-typed headlines):
-see the table in ``benchmarks/results/typing.md``. English words, brands and names are rarely a
+see the table in ``benchmarks/results/typing_residue.md``. English words, brands and names are rarely a
 Vietnamese syllable once decoded because Telex tone keys (s f r x j) and VNI digits stand after
 a vowel where English has a consonant cluster ("team", "Messi", "sport") or no vowel before them.
 The work per query is bounded: at most ``MAX_WORDS`` words are examined, each decoded once.
