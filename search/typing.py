@@ -26,6 +26,7 @@ The work per query is bounded: at most ``MAX_WORDS`` words are examined, each de
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 from search.limits import MAX_WORDS
@@ -99,6 +100,7 @@ def _spelled_right(initial: str, rhyme: str, rhymes: frozenset) -> bool:
     return True
 
 
+@lru_cache(maxsize=200_000)
 def is_syllable(word: str) -> bool:
     """A Vietnamese syllable, marks and tone checked (one tone at most; ``p t c ch`` take sắc or nặng)."""
     letters = unicodedata.normalize("NFD", word.lower())
