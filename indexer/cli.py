@@ -246,7 +246,17 @@ def _source_files(sources: Iterable[Path], fmt: str | None, encoding: str | None
         raise click.BadParameter(str(exc), param_hint="SOURCE") from None
     for path in skipped:
         click.echo(f"{path}: skipped (not a known format; use --format to read it)", err=True)
-    files = detect_encodings(files, encoding)
+    return detect_encodings(files, encoding)
+
+
+def _scan(files: list[SourceFile]) -> Scan:
+    click.echo(f"reading {len(files)} file(s)", err=True)
+    _report_encodings(files)
+    return scan(files, report=_report)
+
+
+def _report_encodings(files: list[SourceFile]) -> None:
+    """Each file not read as UTF-8 with how its encoding was decided, then a count per encoding."""
     for source in files:
         if source.detected and source.detected != UTF8:
             click.echo(f"{source.path}: encoding {source.detected}", err=True)
@@ -255,12 +265,6 @@ def _source_files(sources: Iterable[Path], fmt: str | None, encoding: str | None
         click.echo(
             "encodings: " + ", ".join(f"{name} {n:,} file(s)" for name, n in counts.most_common()), err=True
         )
-    return files
-
-
-def _scan(files: list[SourceFile]) -> Scan:
-    click.echo(f"reading {len(files)} file(s)", err=True)
-    return scan(files, report=_report)
 
 
 def _report(rejection: Rejection) -> None:

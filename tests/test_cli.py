@@ -74,7 +74,7 @@ def test_counts_reconcile_and_the_last_duplicate_wins(tmp_path: Path) -> None:
     # one Latin-1 word: too little text to tell its encoding, so the file is reported, not guessed
     reasons = "missing body 2, unparsable date 1, encoding undecided 1, empty file 1"
     assert f"rejected by reason: {reasons}" in result.stdout
-    assert result.stderr.splitlines()[2:7] == [
+    assert result.stderr.splitlines()[2:7] == [  # after 'reading 5 file(s)' and the encodings
         f"{src / 'a.jsonl'}:3: missing body",
         f"{src / 'b.jsonl'}:2: unparsable date ('99/99/2023')",
         f"{src / 'c.csv'}:2: missing body",
