@@ -297,6 +297,7 @@ def main() -> None:
     ap.add_argument(
         "--real-words", action="store_true", help=f"write {REAL_WORDS.relative_to(REPO)} and stop"
     )
+    ap.add_argument("--articles", type=int, help="only the first N VietNews test articles (default all)")
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--out", type=Path, help=f"default {OUT.relative_to(REPO)} (none with --quick)")
     args = ap.parse_args()
@@ -307,7 +308,9 @@ def main() -> None:
     require(args.corpus, VIETNEWS_TEST)
     head = git_head()
     docs = list(
-        itertools.islice(read_jsonl(args.corpus / VIETNEWS_TEST), QUICK_ARTICLES if args.quick else None)
+        itertools.islice(
+            read_jsonl(args.corpus / VIETNEWS_TEST), QUICK_ARTICLES if args.quick else args.articles
+        )
     )
     touch = dont_touch(docs)
     with tempfile.TemporaryDirectory() as tmp:
@@ -322,6 +325,7 @@ def main() -> None:
     command = " ".join(
         ["python benchmarks/typing_residue.py"]
         + (["--quick"] if args.quick else [])
+        + ([f"--articles {args.articles}"] if args.articles else [])
         + ([f"--index {args.index}"] if args.index else [])
     )
     text = report(result, len(docs), len(touch), command, head, build_s)
