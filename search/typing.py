@@ -7,9 +7,10 @@ A query word is searched as the syllable it decodes to only when it is not plaus
 3. it has no capital after its first letter ("iPhone", "UBND", "COVID", "TPHCM" are names);
 4. it decodes to a valid Vietnamese syllable (initial, rhyme and tone that go together, spelled
    as Vietnamese spells them: "ngh"/"k"/"gh" before e, ê, i only, a stop final with sắc or nặng);
-5. a word of two characters ("as" → "á", "is" → "í", "of" → "ò") or of one letter with VNI digits
-   ("U17" → "ứ", "o73" → "ở") is decoded only when another word of the query was (one residue word
-   makes the others likely): alone, it is an English word or a code;
+5. a word of two characters ("as" → "á", "is" → "í", "of" → "ò"), of one letter with VNI digits
+   ("U17" → "ứ", "o73" → "ở"), or capitalised with a tone key as its only Telex ("Hari" → "Hải",
+   "Car" → "Cả") is decoded only when another word of the query was (one residue word makes the
+   others likely): alone, it is an English word, a name or a code;
 6. it is not a word seen typed so in the other corpora (``data/real_words.txt``: "taxi", "gas",
    "visa", "Laos" decode to "tãi", "gá", "vía", "Lào" but are real as typed; listed when seen at
    least 3 times and at least 1% as often as the syllable it decodes to, so that "sex" (Telex "sẽ")
@@ -72,6 +73,7 @@ _VNI_TONES = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "
 _HAT = {"a": "â", "e": "ê", "o": "ô"}
 _HORN = {"u": "ư", "o": "ơ"}
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_TELEX_MARK = re.compile(r"aa|ee|oo|^dd|w")
 REAL_WORDS = frozenset(
     line
     for line in (Path(__file__).with_name("data") / "real_words.txt").read_text(encoding="utf-8").split("\n")
@@ -246,10 +248,13 @@ def decode(word: str, real: bool = True) -> str | None:
 _EDGE = re.compile(r"^(\W*)(.*?)(\W*)$")
 
 
-def is_short(word: str) -> bool:
-    """Two characters, or one letter with VNI digits ("as", "is", "U17", "E5"): decoded only beside
-    another decoded word."""
-    return len(word) <= 2 or sum(c.isalpha() for c in word) == 1
+def needs_company(word: str) -> bool:
+    """Weak evidence, decoded only beside another decoded word: two characters, one letter with
+    VNI digits ("as", "is", "U17", "E5"), or a capitalised word whose only Telex is a tone key
+    ("Hari", "Car", "Cats": names and titles; "Vieetj", "Ddaif" have a mark of their own)."""
+    if len(word) <= 2 or sum(c.isalpha() for c in word) == 1:
+        return True
+    return word[0].isupper() and word.isalpha() and not _TELEX_MARK.search(word.lower())
 
 
 def core(word: str) -> str:
@@ -270,7 +275,7 @@ def decode_words(words: list[str]) -> dict[int, str]:
         syllable = decode(core)
         if syllable is None:
             continue
-        if is_short(core):
+        if needs_company(core):
             short.append(i)
         found[i] = lead + syllable + tail
     if len(short) == len(found):

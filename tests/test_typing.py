@@ -64,6 +64,7 @@ def test_vni_words_decode_to_their_syllable(typed, decoded):
     [
         "team", "Messi", "iPhone", "COVID", "2023", "as", "is", "of", "UBND", "TPHCM", "Google",
         "taxi", "gas", "visa", "Laos", "U23", "U17", "G7", "F1", "H5N1", "an", "tin", "viet", "nam",
+        "Hari", "Car", "Cats", "Sex",
     ],
 )  # fmt: skip
 def test_real_words_and_unaccented_vietnamese_are_left_as_typed(word):
@@ -74,6 +75,8 @@ def test_a_short_word_is_decoded_only_beside_another_decoded_word():
     assert decode_words(["such", "as"]) == {}
     assert decode_words(["chaau", "as"]) == {0: "châu", 1: "á"}
     assert decode_words(["o73", "Binh2", "Du7o7ng"]) == {0: "ở", 1: "Bình", 2: "Dương"}
+    assert decode_words(["Hocj"]) == {} and decode_words(["Hocj", "sinhf"]) == {0: "Học", 1: "sình"}
+    assert decode_words(["Vieetj"]) == {0: "Việt"}  # a mark of its own: strong enough alone
 
 
 def test_punctuation_around_a_word_is_kept():
