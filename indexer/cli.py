@@ -35,17 +35,59 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: try again when the other writer is done
 # A reindex may not make current a generation with fewer than this share of the current one's
 # articles (a wrong or half-copied source directory) unless --allow-shrink says so.
 MIN_SHARE = 0.5
-EXIT_STATUS_HELP = f"""\b
-Exit status:
-  0   done; every record was indexed
-  {EXIT_ERROR}   error: no index yet (search, delete), unusable index, interrupted,
-      an indexing worker died, or reindex refused to shrink or empty the index
-  {EXIT_USAGE}   usage error, or a query the search core rejects
-  {EXIT_REJECTED}   some records were rejected (reported as FILE:LINE: reason), the rest
-      were indexed; for delete: some ids were not in the index
-  {EXIT_STRICT}   --strict and some records were rejected: nothing was changed
-  {EXIT_LOCKED}  another process is writing the index (its lock file is named)
-"""
+
+
+def exit_status_help(*statuses: tuple[int, str]) -> str:
+    """The "Exit status" table of one command's --help: its own statuses only."""
+    lines = [f"  {status:<3} {meaning}" for status, meaning in statuses]
+    return "\b\nExit status:\n" + "\n".join(lines) + "\n"
+
+
+_LOCKED = (EXIT_LOCKED, "another process is writing the index (its lock file is named)")
+_USAGE = (EXIT_USAGE, "usage error")
+EXIT_STATUS_HELP = exit_status_help(
+    (0, "done"),
+    (EXIT_ERROR, "error (the command's --help says which)"),
+    (EXIT_USAGE, "usage error, a query the search core rejects, or serve cannot start"),
+    (EXIT_REJECTED, "reindex, add: some records were rejected; delete: some ids were not found"),
+    (EXIT_STRICT, "--strict and some records were rejected: nothing was changed"),
+    _LOCKED,
+)
+WRITE_STATUS_HELP = {
+    "reindex": exit_status_help(
+        (0, "done; every record was indexed"),
+        (
+            EXIT_ERROR,
+            "unusable index, interrupted, an indexing worker died, or the new generation\n"
+            "      would shrink or empty the index (see --allow-shrink, --allow-empty)",
+        ),
+        _USAGE,
+        (EXIT_REJECTED, "some records were rejected (FILE:LINE: reason), the rest were indexed"),
+        (EXIT_STRICT, "--strict and some records were rejected: nothing was changed"),
+        _LOCKED,
+    ),
+    "add": exit_status_help(
+        (0, "done; every record was indexed"),
+        (EXIT_ERROR, "unusable index, interrupted, or an indexing worker died"),
+        _USAGE,
+        (EXIT_REJECTED, "some records were rejected (FILE:LINE: reason), the rest were indexed"),
+        (EXIT_STRICT, "--strict and some records were rejected: nothing was changed"),
+        _LOCKED,
+    ),
+    "delete": exit_status_help(
+        (0, "every id was deleted"),
+        (EXIT_ERROR, "no index yet, or an unusable one"),
+        _USAGE,
+        (EXIT_REJECTED, "some ids were not in the index (the others were deleted)"),
+        _LOCKED,
+    ),
+    "search": exit_status_help(
+        (0, "searched (with or without hits)"),
+        (EXIT_ERROR, "no index yet, or an unusable one"),
+        (EXIT_USAGE, "usage error, or a query the search core rejects"),
+    ),
+    "stats": exit_status_help((0, "done"), (EXIT_ERROR, "unusable index"), _USAGE),
+}
 _MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.S)
 
 
@@ -142,9 +184,11 @@ SOURCES_HELP = """
 SOURCE is a file or a directory (read recursively). Formats by extension, each optionally
 gzipped (.gz): .jsonl (one article object per line), .csv (header row naming the fields),
 .html/.htm (article pages), .txt (scraped portal pages: headline, "Ngày cập nhật" line, body,
-"Nguồn:"). Fields: id, title, summary, body, date, category, source, url; without an id, one
-is derived from the url, else from the content. A later record with the same id replaces an
-earlier one. Rejected records are reported as FILE:LINE: reason; the rest are indexed.
+"Nguồn:"). Fields: id, title, summary, body, date, category, source, url, image (a thumbnail
+URL); without an id, one is derived from the url, else from the content; without a title, one
+is shown from the lead's first sentence (marked as derived, not searched as a title). A later
+record with the same id replaces an earlier one. Rejected records are reported as
+FILE:LINE: reason; the rest are indexed.
 Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} bytes, an
 .html/.txt page {page:,} bytes; dates from {oldest} to a year after today; no '/' in an id.
 """.format(
@@ -156,7 +200,10 @@ Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} byte
 )
 
 
-@main.command(epilog=SOURCES_HELP + "\n" + EXIT_STATUS_HELP)
+@main.command(
+    epilog=SOURCES_HELP + "\n" + WRITE_STATUS_HELP["reindex"],
+    short_help="Rebuild the index from SOURCE... as a new generation.",
+)
 @index_option
 @format_option
 @encoding_option
@@ -196,7 +243,10 @@ def reindex(
     _exit_status(plan)
 
 
-@main.command(epilog=SOURCES_HELP + "\n" + EXIT_STATUS_HELP)
+@main.command(
+    epilog=SOURCES_HELP + "\n" + WRITE_STATUS_HELP["add"],
+    short_help="Add or replace articles (by id) in the index.",
+)
 @index_option
 @format_option
 @encoding_option
@@ -218,7 +268,7 @@ def add(
     _exit_status(plan)
 
 
-@main.command(epilog=EXIT_STATUS_HELP)
+@main.command(epilog=WRITE_STATUS_HELP["delete"], short_help="Delete articles by id.")
 @index_option
 @click.argument("ids", metavar="ID...", nargs=-1, required=True)
 def delete(index_dir: Path, ids: tuple[str, ...]) -> None:
@@ -311,7 +361,7 @@ def _as_date(value: dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-@main.command(name="search", epilog=EXIT_STATUS_HELP)
+@main.command(name="search", epilog=WRITE_STATUS_HELP["search"], short_help="Search the index.")
 @index_option
 @click.argument("query")
 @click.option(
@@ -354,6 +404,17 @@ def search_command(
 
     QUERY may be written with or without accents (at most {chars} characters; words after the
     first {words} are ignored); "" with --from/--to/--category lists the newest articles.
+
+    \b
+    Query syntax:
+      khoa hoc            every word, in any order (a word's syllables together)
+      "giá vàng"          this phrase, its words side by side and in order
+      bong da -futsal     a word after - excludes the articles holding it
+      title:"Hà Nội"      only in the title (title:word for one word)
+      bão OR lũ           either side; each side holds all its words
+    Words typed with marks match only with them ("bão" never finds "báo"); without
+    marks they match any marks. No wildcards or fuzzy operators; when no article holds
+    every word, the least narrowing words are left out and the output says so.
     """
     ix = _existing_index(index_dir)
     try:
@@ -401,7 +462,7 @@ def _vn_date(value: dt.date | None) -> str:
     return f"{value:%d/%m/%Y}" if value else ""
 
 
-@main.command(epilog=EXIT_STATUS_HELP)
+@main.command(epilog=WRITE_STATUS_HELP["stats"], short_help="Show what the index holds.")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def stats(index_dir: Path, as_json: bool) -> None:

@@ -22,10 +22,14 @@ Build an index, then search it::
 Articles are mappings with ``id`` (required), ``title``, ``summary``, ``body``, ``date``
 (``datetime.date``/``datetime``/None), ``category``, ``source`` and ``url``.
 
+``ix.complete("thanh ph")`` completes what a reader is typing (search-as-you-type, at most
+``MAX_COMPLETIONS``) from the words and title phrases of the index (``search.complete``).
+
 ``search.limits`` declares the request limits (query length, page size, depth) every layer uses.
 """
 
 from search import limits
+from search.complete import MAX_COMPLETIONS
 from search.errors import (
     IndexCorruptError,
     IndexFormatError,
@@ -50,6 +54,7 @@ __all__ = [
     "IndexShrinkError",
     "IndexUnreadableError",
     "IndexingError",
+    "MAX_COMPLETIONS",
     "QueryError",
     "Results",
     "SearchError",

@@ -36,9 +36,12 @@ POINTER = "CURRENT"
 LOCK = "write.lock"
 BUILDING = ".building"
 FORMAT = "FORMAT"
+COMPLETIONS = "completions.npz"  # search.complete's candidates for search-as-you-type
 # The on-disk format of a generation: bump it whenever a vnsearch could not read what an older one
 # wrote (schema, codec, stored fields), so that opening says so instead of failing deep in Whoosh.
-FORMAT_VERSION = 2  # 2: the story signature column (search.stories)
+# 2: the story signature column (search.stories); 3: stored title_derived and image, and a
+# completions file (search.complete)
+FORMAT_VERSION = 3
 REBUILD = "rebuild it with 'vnsearch reindex'"
 
 
@@ -190,7 +193,7 @@ def _current_count(root: Path) -> int:
 def remove_orphans(path: Path, live: set[str]) -> None:
     """Delete what a killed writer left in a live generation: files its table of contents does
     not name, temporary directories (we hold the lock; readers only open named files)."""
-    keep = live | {FORMAT, "MAIN_WRITELOCK"}
+    keep = live | {FORMAT, "MAIN_WRITELOCK", COMPLETIONS}
     for entry in path.iterdir():
         if entry.name in keep:
             continue

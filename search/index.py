@@ -17,7 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring
 
-from search import generations, searching
+from search import complete, generations, searching
 from search.errors import IndexCorruptError, IndexUnreadableError
 from search.query import DEFAULT_TUNING, TEXT, Tuning
 from search.results import Hit, Results
@@ -212,6 +212,13 @@ class Index:
             while len(self._cache) > self.cache_size or self._cached_bytes > self.cache_bytes:
                 self._cached_bytes -= self._cache.pop(next(iter(self._cache)))[1]
 
+    def complete(self, typed: str, limit: int = complete.MAX_COMPLETIONS) -> list[str]:
+        """Completions of what a reader is typing (``search.complete``): words and title phrases
+        of this index that finish the last, possibly partial, word."""
+        name = self.generation
+        found = complete.for_generation(generations.generations_dir(self.path) / name) if name else None
+        return found.complete(typed, limit) if found else []
+
     def get(self, article_id: str) -> dict | None:
         with self._using() as s:
             doc = s.document(id=article_id) if s else None
@@ -221,6 +228,27 @@ class Index:
             doc["date"] = doc["date"].date()
         return doc
 
+    def article(self, article_id: str, q: str = "") -> dict | None:
+        """A stored article ready to read: its fields, and its title, lead and body paragraphs as
+        escaped HTML with the words of ``q`` marked (``searching.marked_article``); None when no
+        article has this id."""
+        with self._using() as s:
+            docnum = s.document_number(id=article_id) if s else None
+            if docnum is None:
+                return None
+            doc = searching.marked_article(s, docnum, q, self.tuning)
+        if doc.get("date"):
+            doc["date"] = doc["date"].date()
+        return doc
+
+    @property
+    def version(self) -> str | None:
+        """The current generation and its commit: it changes whenever what a search may return
+        changes (a rebuild or an incremental update), so it can tag cached responses."""
+        with self._lock:
+            s = self.searcher()
+            return f"{self._name}.{s.reader().generation()}" if s is not None else None
+
     def related(self, article_id: str, n: int = 5) -> list[Hit]:
         """More like this: the article's most distinctive title and body terms; one article per
         story, none of its own story (itself and its republished copies)."""
@@ -229,7 +257,8 @@ class Index:
             if docnum is None:
                 raise KeyError(article_id)
             stored = s.stored_fields(docnum)
-            text = " ".join([stored.get("title", "")] * 2 + [stored.get("summary", "")])
+            title = stored.get("title") or stored.get("title_derived", "")  # the lead, for one without
+            text = " ".join([title] * 2 + [stored.get("summary", "")])
             terms = s.key_terms_from_text(TEXT, text, numterms=RELATED_TERMS)
             if not terms:
                 return []

@@ -16,6 +16,8 @@ class Hit:
     title_html: str  # escaped, <mark> around matches
     snippet_html: str  # escaped, <mark> around matches, about 200 characters
     same_story: int = 0  # other articles of its story in the results, not shown (search.stories)
+    title_derived: bool = False  # the article has no title: ``title`` was made from its lead
+    image: str | None = None  # a thumbnail's URL, as the source gave it
 
     def to_dict(self) -> dict:
         d = asdict(self)

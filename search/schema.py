@@ -7,6 +7,7 @@ from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from search.analysis import VietnameseTokenizer
 from search.codec import CompactPositions
 from search.stories import NO_SIGNATURE, SIGNATURE_BYTES
+from search.text import nfc
 
 FOLDED_SUFFIX = "_f"
 
@@ -37,6 +38,19 @@ def _text(folded: bool) -> TEXT:
     return field
 
 
+DISPLAY_FIELDS = ("title_derived", "image")
+
+
+def display_fields(article) -> dict[str, str]:
+    """Stored-only fields an article may carry for display (``DISPLAY_FIELDS``), when present.
+
+    ``title_derived``: a title made from the lead of an article that has none (``indexer.article``),
+    shown as its title but never indexed as one; ``image``: a thumbnail URL."""
+    return {
+        name: nfc(value) for name in DISPLAY_FIELDS if isinstance(value := article.get(name), str) and value
+    }
+
+
 def build_schema() -> Schema:
     """One searchable ``text`` field (title, summary and body, title tokens weighted up) and its
     folded twin, which share positions; the title alone for ``title:`` and the title phrase bonus;
@@ -52,6 +66,8 @@ def build_schema() -> Schema:
         title=STORED(),
         summary=STORED(),
         body=STORED(),
+        title_derived=STORED(),  # shown when there is no title; not searched as one
+        image=STORED(),  # a thumbnail's URL
         starts=STORED(),  # where each position's syllable starts in the text: search.analysis
         text=_text(False),
         text_f=_text(True),

@@ -264,17 +264,73 @@ def _hit(stored: dict, matched: list, score: float) -> Hit:
     else:
         snippet = highlight.snippet(texts["summary"] or texts["body"], parts["summary"])
     date = stored.get("date")
+    title, title_html = texts["title"], highlight.mark(texts["title"], parts["title"])
+    derived = not title and stored.get("title_derived")
+    if derived:
+        title, title_html = derived, _derived_title_html(derived, texts, parts)
     return Hit(
         id=stored["id"],
-        title=texts["title"],
+        title=title,
         url=stored.get("url") or None,
         date=date.date() if date else None,
         category=stored.get("category") or None,
         source=stored.get("source") or None,
         score=float(score),
-        title_html=highlight.mark(texts["title"], parts["title"]),
+        title_html=title_html,
         snippet_html=snippet,
+        title_derived=bool(derived),
+        image=stored.get("image") or None,
     )
+
+
+def marked_article(searcher, docnum: int, q: str, tuning: query.Tuning) -> dict:
+    """One article's stored fields with its title, lead and body paragraphs as escaped HTML, the
+    words of ``q`` marked where they stand, as the snippets mark them (from the stored positions,
+    each query word where it matched: "gia vang" marks "giá vàng", not the "gia" of "chuyên gia")."""
+    stored = searcher.stored_fields(docnum)
+    texts = {f: stored.get(f, "") for f in TEXT_FIELDS}
+    parsed = query.parse(q)
+    matched: list = []
+    if not parsed.is_empty():
+        holders = matching.Holders(matching.columns(searcher), MATCH_SECONDS)
+        plan = query.plan(parsed, _doc_freq(searcher), tuning, holders.count)
+        matched = matching.marked(searcher.reader(), plan.marks(plan.words), [docnum])[docnum]
+    spans = highlight.spans(joined(texts), increasing_array(stored["starts"]), matched)
+    parts = _split(spans, texts)
+    derived = not texts["title"] and stored.get("title_derived")
+    body = texts["body"]
+    return {
+        **{k: v for k, v in stored.items() if k != "starts"},
+        "title": derived or texts["title"],
+        "title_derived": bool(derived),
+        "title_html": _derived_title_html(derived, texts, parts)
+        if derived
+        else highlight.mark(texts["title"], parts["title"]),
+        "summary_html": highlight.mark(texts["summary"], parts["summary"]),
+        "paragraphs_html": [highlight.mark(body, parts["body"], a, b) for a, b in paragraphs(body)],
+        "marks": len(spans),
+    }
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank line of the text: its paragraphs."""
+    out, start = [], 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        if line.strip():
+            out.append((start, end))
+        start = end + 1
+    return out
+
+
+def _derived_title_html(derived: str, texts: dict, parts: dict) -> str:
+    """A derived title is the start of the lead (``indexer.article.derive_title``): it is marked
+    where the lead is."""
+    head = derived.removesuffix("…")
+    for field in ("summary", "body"):
+        if texts[field] and texts[field].startswith(head):
+            return highlight.mark(texts[field], parts[field], 0, len(head)) + derived[len(head) :]
+    return highlight.mark(derived, [])
 
 
 def _split(spans: list, texts: dict) -> dict[str, list]:

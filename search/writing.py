@@ -24,11 +24,11 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search import generations, stories, whoosh_private
+from search import complete, generations, stories, whoosh_private
 from search.analysis import Analyzed, is_syllable, joined, segment_article, text_boosts
 from search.codec import CompactCodec, pack_increasing
 from search.errors import IndexCorruptError, SearchError
-from search.schema import FOLDED_SUFFIX, Postings, build_schema
+from search.schema import FOLDED_SUFFIX, Postings, build_schema, display_fields
 from search.text import nfc
 from search.whoosh_private import FileStorage
 
@@ -235,6 +235,7 @@ def document(article: Mapping) -> dict:
     }
     texts = seg["texts"]
     doc.update(texts)
+    doc.update(display_fields(article))
     whole, boosts = joined(texts), text_boosts(texts)
     doc["starts"] = pack_increasing(seg["starts"])
     doc["text"] = _postings("text", Analyzed(whole, seg["text"], boosts))
@@ -484,6 +485,7 @@ class GenerationBuilder:
                 self.check_size(self.added)
                 whoosh_private.list_segments(self._writer, self._segments)
                 self._writer.commit(merge=False)  # big segments stay apart: merging is one core's work
+                complete.write(self.path)
                 generations.publish(self.root, self.path, self.name)
             except BaseException:
                 with contextlib.suppress(Exception):  # close what the failed commit left open

@@ -94,3 +94,10 @@ def test_encodings_benchmark_round_trips_each_legacy_encoding_and_checks_clean_r
 def test_story_benchmark_reports_pair_precision_copies_grouped_and_cost():
     out = quick("stories.py")
     assert "share a VMDS cluster" in out and "10% of words changed grouped" in out and "signature" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_suggest_latency_benchmark_times_the_core_and_the_api():
+    out = quick("suggest_latency.py")
+    assert "| `Index.complete` |" in out and "| `GET /api/suggest`" in out and "p95" in out
+    assert "| `thanh ph` | thành phố" in out

@@ -258,6 +258,35 @@ def test_group_help_lists_serve_and_the_exit_statuses() -> None:
     assert "75  another process is writing the index" in text
 
 
+@pytest.mark.parametrize(
+    ("command", "own", "foreign"),
+    [
+        ("search", ["0   searched", "2   usage error, or a query"], ["75 ", "4   --strict"]),
+        ("stats", ["1   unusable index"], ["3 ", "75 "]),
+        ("delete", ["3   some ids were not in the index", "75  another process"], ["4   --strict"]),
+        ("add", ["4   --strict", "75  another process"], ["shrink"]),
+        ("reindex", ["would shrink or empty the index", "75  another process"], ["some ids"]),
+        ("serve", ["2   usage error, or cannot start"], ["75 ", "3 "]),
+    ],
+)
+def test_each_command_help_lists_only_its_own_exit_statuses(command, own, foreign) -> None:
+    epilog = run(command, "--help").stdout.split("Exit status:", 1)[1]
+    assert all(text in epilog for text in own), epilog
+    assert not any(text in epilog for text in foreign), epilog
+
+
+def test_search_help_states_the_query_syntax() -> None:
+    text = run("search", "--help").stdout
+    for example in ['"giá vàng"', "-futsal", 'title:"Hà Nội"', "bão OR lũ", "No wildcards"]:
+        assert example in text
+
+
+def test_command_summaries_are_whole_sentences() -> None:
+    commands = run("--help").stdout.split("Commands:", 1)[1].split("Exit status:", 1)[0]
+    summaries = [line.split(None, 1)[1] for line in commands.strip().splitlines()]
+    assert len(summaries) == 6 and all(s.endswith(".") and not s.endswith("...") for s in summaries)
+
+
 def test_serve_is_the_web_command() -> None:
     import web.cli
 

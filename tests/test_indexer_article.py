@@ -36,6 +36,8 @@ def test_valid_record_becomes_article_with_all_fields() -> None:
         "category": "Thời sự",
         "source": "example.vn",
         "url": "https://example.vn/a1",
+        "title_derived": "",
+        "image": None,
     }
 
 

@@ -166,3 +166,37 @@ def test_gunicorn_config(monkeypatch, env, workers):
     assert settings["accesslog"] == "-"
     assert settings["wsgi_app"] == "web:create_app()"
     assert 0 < settings["graceful_timeout"] <= settings["timeout"]
+
+
+def test_serve_refuses_a_missing_index_with_one_line_and_status_2(tmp_path):
+    result = subprocess.run(
+        [str(VNSEARCH), "serve", "--index", str(tmp_path / "no-such-dir"), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no index in" in lines[0] and "vnsearch reindex" in lines[0]
+    assert not (tmp_path / "no-such-dir").exists()
+
+
+def test_serve_refuses_a_busy_port_with_one_line_and_status_2(tmp_path):
+    index = tmp_path / "ix"
+    build_index(index)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [str(VNSEARCH), "serve", "--index", str(index), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port} is not available" in lines[0], result.stderr
+    assert "serving" not in result.stderr

@@ -57,9 +57,11 @@ def test_every_form_control_has_a_label(client):
     assert doc.xpath("//meta[@name='viewport']")
 
 
-def test_page_has_no_script_at_all(client):
+def test_page_has_no_inline_script_only_its_own_file(client):
     html = client.get("/?q=khoa+hoc").get_data(as_text=True).lower()
-    assert "<script" not in html and " on" + "click" not in html and "style=" not in html
+    scripts = lxml.html.fromstring(html).xpath("//script")
+    assert [(s.get("src"), (s.text or "").strip()) for s in scripts] == [("/static/suggest.js", "")]
+    assert " on" + "click" not in html and "style=" not in html
 
 
 def test_search_keeps_the_query_and_highlights_accented_words(client):
@@ -76,7 +78,7 @@ def test_search_keeps_the_query_and_highlights_accented_words(client):
     assert first.xpath(".//span[@class='source']/text()") == ["Báo Mẫu"]
     assert first.xpath(".//span[@class='category']/text()")
     related = first.xpath(".//a[text()='Bài liên quan']/@href")[0]
-    assert related.startswith("/articles/") and related.endswith("/related")
+    assert related.startswith("/articles/") and related.endswith("/related?q=khoa+hoc")
 
 
 def test_dates_are_shown_day_first(client):
@@ -250,7 +252,6 @@ def test_no_results_is_a_friendly_page(client):
         ("/?q=%28%28%28+%2A", "q", "Truy vấn"),  # rejected by the core
         ("/?q=a&from=2023-02-30", "from", "Ngày bắt đầu không hợp lệ"),
         ("/?to=31/12/2023", "to", "Ngày kết thúc không hợp lệ"),
-        ("/?from=2024-01-01&to=2023-01-01", "from", "Ngày bắt đầu phải trước"),
         ("/?q=a&sort=ngau-nhien", "sort", "Cách sắp xếp"),
         ("/?q=a&page=0", None, "Số trang phải là số nguyên từ 1 đến 1000"),
         ("/?q=a&page=1001", None, "Số trang"),
@@ -277,7 +278,8 @@ def test_bad_input_keeps_what_was_typed(client):
 def test_related_page(client):
     doc = page(client, "/articles/kh-1/related")
     assert "Các nhà khoa học phát hiện loài ếch mới" in doc.xpath("string(//h1)")
-    assert doc.xpath("//h1/a/@href") == ["https://tin.example.vn/kh-1"]
+    assert doc.xpath("//h1/a/@href") == ["/articles/kh-1"]
+    assert doc.xpath("//p[@class='hit-meta']/a/@href") == ["https://tin.example.vn/kh-1"]
     hrefs = doc.xpath("//li[@class='hit']//h3/a/@href")
     assert hrefs and "https://tin.example.vn/kh-1" not in hrefs
 

@@ -81,13 +81,24 @@ def test_url_arguments_round_trip(params):
     assert parse_search_args(params.to_args()) == params
 
 
-def test_presets(app_context):
+def test_presets_count_back_from_today_when_the_archive_is_current(app_context):
     today = dt.date(2024, 3, 10)
-    presets = date_presets(SearchParams(q="a", page=4), today)
+    presets = date_presets(SearchParams(q="a", page=4), today, newest=today - dt.timedelta(days=1))
     assert [link.label for link in presets] == ["7 ngày qua", "30 ngày qua", "Năm nay", "Mọi lúc"]
     assert presets[0].href == "http://vn.test/?q=a&from=2024-03-04&to=2024-03-10"
     assert presets[2].href == "http://vn.test/?q=a&from=2024-01-01&to=2024-03-10"
     assert [link.current for link in presets] == [False, False, False, True]
+
+
+def test_presets_of_an_old_archive_count_back_from_its_newest_article(app_context):
+    presets = date_presets(SearchParams(q="a"), dt.date(2026, 12, 3), newest=dt.date(2021, 4, 25))
+    assert [link.label for link in presets] == [
+        "7 ngày đến 25/04/2021",
+        "30 ngày đến 25/04/2021",
+        "Năm 2021",
+        "Mọi lúc",
+    ]
+    assert presets[0].href == "http://vn.test/?q=a&from=2021-04-19&to=2021-04-25"
 
 
 @pytest.mark.parametrize(

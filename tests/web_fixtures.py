@@ -174,3 +174,52 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# Records as real exports have them: without a title (2,453 of Dân Trí's 2,653), with a thumbnail,
+# without a URL. They go through the indexer's validation, which derives the missing titles.
+READER_RECORDS = [
+    {
+        "id": "dt-1",
+        "title": None,
+        "body": "Giá vàng hôm nay tiếp tục tăng mạnh, vượt mốc 90 triệu đồng mỗi lượng khi nhà đầu tư "
+        "đổ xô mua vào để giữ tài sản trước biến động của thị trường thế giới. Các doanh nghiệp "
+        "kinh doanh vàng cho biết lượng khách tăng gấp đôi.\nNgân hàng Nhà nước đang theo dõi.",
+        "date": "2024-10-02",
+        "category": "Kinh tế",
+        "url": "https://dantri.example.vn/kinh-doanh/gia-vang-tang-manh-20241002.htm",
+    },
+    {
+        "id": "hue-1",
+        "title": "Thành phố Huế đón khách du lịch dịp lễ",
+        "body": "Du khách đến thành phố Huế tham quan Đại Nội và các lăng tẩm.",
+        "date": "2024-09-03",
+        "category": "Thời sự",
+        "image": "https://img.example.vn/hue.jpg",
+    },
+    {
+        "id": "hcm-2",
+        "title": "Mưa lớn ở thành phố Hồ Chí Minh gây ngập nhiều tuyến đường",
+        "body": "Cơn mưa chiều qua khiến nhiều tuyến đường ở thành phố Hồ Chí Minh ngập sâu.",
+        "date": "2024-09-20",
+        "category": "Thời sự",
+        "url": "https://tin.example.vn/hcm-2",
+    },
+]
+TITLELESS_ID = "dt-1"
+
+
+def reader_articles() -> list[dict[str, object]]:
+    from indexer.article import to_article
+
+    return articles() + [to_article(record).to_dict() for record in READER_RECORDS]
+
+
+def reader_index(factory: pytest.TempPathFactory) -> Path:
+    """The fixture index with the reader's records, built once per test session."""
+    if "reader" not in _shared:
+        path = factory.mktemp("reader-index") / "index"
+        with search.Index(str(path)).new_generation() as gen:
+            gen.add_many(reader_articles())
+        _shared["reader"] = path
+    return _shared["reader"]

@@ -10,13 +10,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_compress import Compress
 
-from web import api, errors, feed, formatting, pages, security
+from web import api, caching, cors, errors, feed, formatting, pages, security
 from web.index import IndexHolder
 
 DEFAULTS: dict[str, Any] = {
     "INDEX": ".vnsearch/index",  # VNSEARCH_INDEX
     "CACHE_SIZE": 512,  # VNSEARCH_CACHE_SIZE: results kept per worker (0 = none)
+    "CORS_ORIGINS": "",  # VNSEARCH_CORS_ORIGINS: origins allowed to read the API ("*": any), comma-separated
+    "CACHE_MAX_AGE": 60,  # VNSEARCH_CACHE_MAX_AGE: seconds a client may reuse an answer unasked
+    "COMPRESS_ALGORITHM": "gzip",
+    "COMPRESS_MIN_SIZE": 1024,  # smaller answers are sent as they are
+    "COMPRESS_STREAMS": False,  # static files stream from disk as they are (a few kB)
 }
 
 
@@ -36,4 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     formatting.register(app)
+    Compress(app)
+    caching.register(app)  # after Compress: its after_request runs first
+    cors.register(app)
     return app

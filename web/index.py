@@ -56,3 +56,9 @@ def run_search(params: SearchParams) -> search.Results:
         )
     except search.QueryError as exc:  # its message is already in plain Vietnamese (and English)
         raise ParamError(exc.param or "q", str(exc)) from None
+
+
+def nothing_found(params: SearchParams) -> search.Results:
+    """The answer to a query with nothing to search for: no hits, empty facets."""
+    facets: dict[str, dict[str, int]] = {"years": {}, "months": {}, "categories": {}}
+    return search.Results(params.q, 0, params.page, params.size, 0.0, [], facets)

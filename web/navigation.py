@@ -26,6 +26,16 @@ def search_url(params: SearchParams, **changes: object) -> str:
     return url_for("pages.search_page", **params.replace(**changes).to_args())
 
 
+def article_url(article_id: str, params: SearchParams | None = None) -> str:
+    """The article page, carrying the search it was found by (its words get marked there)."""
+    return url_for("pages.article", article_id=article_id, **(params.to_args() if params else {}))
+
+
+def related_url(article_id: str, params: SearchParams | None = None) -> str:
+    """The related-articles page, carrying the search so its way back keeps it."""
+    return url_for("pages.related", article_id=article_id, **(params.to_args() if params else {}))
+
+
 def year_range(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
@@ -34,20 +44,29 @@ def month_range(year: int, month: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def date_presets(params: SearchParams, today: dt.date) -> list[Link]:
-    """Fixed ranges that work as plain links, so the filter needs no JavaScript."""
+def date_presets(params: SearchParams, today: dt.date, newest: dt.date | None) -> list[Link]:
+    """Fixed ranges that work as plain links, so the filter needs no JavaScript.
+
+    They count back from the newest article: from today when the archive is current, else from
+    its last day (an archive of 2021 would otherwise show "7 ngày qua" empty forever)."""
+    end = today if newest is None or newest >= today - dt.timedelta(days=1) else newest
+    if end == today:
+        labels = ("7 ngày qua", "30 ngày qua", "Năm nay")
+    else:
+        last = end.strftime("%d/%m/%Y")
+        labels = (f"7 ngày đến {last}", f"30 ngày đến {last}", f"Năm {end.year}")
     ranges = [
-        ("7 ngày qua", today - dt.timedelta(days=6), today),
-        ("30 ngày qua", today - dt.timedelta(days=29), today),
-        ("Năm nay", dt.date(today.year, 1, 1), today),
+        (labels[0], end - dt.timedelta(days=6), end),
+        (labels[1], end - dt.timedelta(days=29), end),
+        (labels[2], dt.date(end.year, 1, 1), end),
     ]
     links = [
         Link(
             label,
-            search_url(params, date_from=start, date_to=end),
-            (params.date_from, params.date_to) == (start, end),
+            search_url(params, date_from=start, date_to=stop),
+            (params.date_from, params.date_to) == (start, stop),
         )
-        for label, start, end in ranges
+        for label, start, stop in ranges
     ]
     links.append(
         Link(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search import MAX_COMPLETIONS
 from search.limits import MAX_CATEGORY_CHARS, MAX_DEPTH, MAX_ID_CHARS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
 from web.params import SORTS
 
@@ -24,12 +25,27 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
-DATE = {"type": "string", "format": "date"}
+# An empty value means no bound, as an empty date box of the search form sends it.
+DATE = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]}
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 BAD_REQUEST = _json(_ref("Error"), "A parameter is wrong; the message says which and why.")
 NOT_FOUND = _json(_ref("Error"), "No article has this id.")
 ARTICLE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 SIZE = {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}
+EMPTY = {"type": "string", "maxLength": 0}
+
+
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """An empty value means the default, as an empty box of the search form sends it."""
+    return {"anyOf": [schema, EMPTY], **({"default": schema["default"]} if "default" in schema else {})}
+
+
+TITLE_DERIVED = {
+    "type": "boolean",
+    "description": "The article has no title of its own: `title` is the start of its lead, "
+    "shown as a title but not searched as one.",
+}
+IMAGE = {**NULLABLE_STRING, "description": "URL of a thumbnail, when the source gave one."}
 
 
 def _closed(properties: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +75,8 @@ HIT = _closed(
             "description": "Other results of the same story (near-duplicate articles) not shown as "
             "hits when grouped; list them with `story=<this id>`.",
         },
+        "title_derived": TITLE_DERIVED,
+        "image": IMAGE,
     }
 )
 FACETS = _closed(
@@ -139,18 +157,39 @@ SEARCH_RESPONSE = _closed(
             "description": "Grouped (the default): how many stories the `total` articles make; "
             "pages count stories. null with group=0 or story=.",
         },
+        "notice": {
+            **NULLABLE_STRING,
+            "description": "Why no hit is shown: q holds no word to search for (only "
+            "punctuation) or story names no article (total is 0), or the page starts past the first "
+            f"{MAX_DEPTH} results (total still counts them all).",
+        },
     }
 )
 ARTICLE = _closed(
     {
         "id": {"type": "string"},
         "title": NULLABLE_STRING,
+        "title_derived": TITLE_DERIVED,
         "summary": NULLABLE_STRING,
         "body": NULLABLE_STRING,
         "date": NULLABLE_DATE,
         "category": NULLABLE_STRING,
         "source": NULLABLE_STRING,
         "url": NULLABLE_STRING,
+        "image": IMAGE,
+    }
+)
+SUGGEST_RESPONSE = _closed(
+    {
+        "query": {"type": "string"},
+        "completions": {
+            "type": "array",
+            "maxItems": MAX_COMPLETIONS,
+            "items": {"type": "string"},
+            "description": "What the typed text may be heading for, best first: the words typed "
+            "before the last one as typed, then an accented word or title phrase of the index that "
+            "completes the last one (marks typed are kept: 'bão' never becomes 'báo').",
+        },
     }
 )
 RELATED_RESPONSE = _closed({"id": {"type": "string"}, "hits": {"type": "array", "items": _ref("Hit")}})
@@ -181,6 +220,7 @@ SCHEMAS = {
     "Article": ARTICLE,
     "RelatedResponse": RELATED_RESPONSE,
     "Health": HEALTH,
+    "SuggestResponse": SUGGEST_RESPONSE,
     "Error": ERROR,
 }
 
@@ -194,30 +234,40 @@ PATHS: dict[str, Any] = {
                     "Words, with or without diacritics.",
                     {"type": "string", "maxLength": MAX_QUERY_CHARS},
                 ),
-                _query("from", "First day, inclusive.", DATE),
-                _query("to", "Last day, inclusive.", DATE),
+                _query(
+                    "from",
+                    "First day, inclusive (either end of the range: from and to may "
+                    "come in either order); empty for none.",
+                    DATE,
+                ),
+                _query("to", "Last day, inclusive; empty for none.", DATE),
                 _query(
                     "category", "Only this category.", {"type": "string", "maxLength": MAX_CATEGORY_CHARS}
                 ),
                 _query(
-                    "sort", "Order of hits.", {"type": "string", "enum": list(SORTS), "default": "relevance"}
+                    "sort",
+                    "Order of hits.",
+                    _or_empty({"type": "string", "enum": list(SORTS), "default": "relevance"}),
                 ),
                 _query(
                     "page",
                     f"Page number; page × size may not exceed {MAX_DEPTH}.",
-                    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                    _or_empty({"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
                 ),
                 _query(
-                    "size", f"Hits per page; page × size may not exceed {MAX_DEPTH}.", {**SIZE, "default": 10}
+                    "size",
+                    f"Hits per page; page × size may not exceed {MAX_DEPTH}.",
+                    _or_empty({**SIZE, "default": 10}),
                 ),
                 _query(
                     "group",
                     "1: one hit per story (near-duplicates counted in `same_story`); 0: every article.",
-                    {"type": "integer", "enum": [0, 1], "default": 1},
+                    _or_empty({"type": "integer", "enum": [0, 1], "default": 1}),
                 ),
                 _query(
                     "story",
-                    "An article id: only the articles of its story (every one shown).",
+                    "An article id: only the articles of its story (every one shown); an id no "
+                    "article has gives no hits and a notice.",
                     {"type": "string", "maxLength": MAX_ID_CHARS},
                 ),
             ],
@@ -237,11 +287,27 @@ PATHS: dict[str, Any] = {
     "/api/articles/{id}/related": {
         "get": {
             "summary": "Articles about the same things as this one.",
-            "parameters": [ARTICLE_ID, _query("size", "How many.", {**SIZE, "default": 5})],
+            "parameters": [ARTICLE_ID, _query("size", "How many.", _or_empty({**SIZE, "default": 5}))],
             "responses": {
                 "200": _json(_ref("RelatedResponse"), "Related articles, best first."),
                 "400": BAD_REQUEST,
                 "404": NOT_FOUND,
+            },
+        }
+    },
+    "/api/suggest": {
+        "get": {
+            "summary": "Search-as-you-type: completions of a partly typed query.",
+            "parameters": [
+                _query(
+                    "q",
+                    "What has been typed so far, with or without diacritics.",
+                    {"type": "string", "maxLength": MAX_QUERY_CHARS},
+                )
+            ],
+            "responses": {
+                "200": _json(_ref("SuggestResponse"), f"At most {MAX_COMPLETIONS} completions."),
+                "400": BAD_REQUEST,
             },
         }
     },
@@ -260,6 +326,14 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 description.")},
         }
     },
+    "/api/docs": {
+        "get": {
+            "summary": "This document as a page for people.",
+            "responses": {
+                "200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}}
+            },
+        }
+    },
 }
 
 
@@ -271,8 +345,11 @@ def openapi_document() -> dict[str, Any]:
             "version": "0.1.0",
             "description": "Full-text search over Vietnamese news. Errors are "
             '{"error": {"code", "message"}} with status 400, 404, 405 or 503; a 400 names the '
-            'parameter at fault in "param".',
+            'parameter at fault in "param". Responses carry an ETag that changes with the index '
+            "(If-None-Match gets a 304), are gzip-compressed over 1 kB when asked, and allow the "
+            "origins the operator lists in VNSEARCH_CORS_ORIGINS.",
         },
+        "servers": [{"url": "/", "description": "This server (paths are relative to it)."}],
         "paths": PATHS,
         "components": {"schemas": SCHEMAS},
     }

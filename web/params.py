@@ -75,8 +75,8 @@ def parse_search_args(args: Mapping[str, str]) -> SearchParams:
         raise ParamError("q", f"Từ khóa dài quá {MAX_QUERY_CHARS} ký tự, hãy rút ngắn lại.")
     date_from = parse_date(args, "from", "Ngày bắt đầu")
     date_to = parse_date(args, "to", "Ngày kết thúc")
-    if date_from and date_to and date_from > date_to:
-        raise ParamError("from", "Ngày bắt đầu phải trước hoặc trùng ngày kết thúc.")
+    if date_from and date_to and date_from > date_to:  # the two ends of a range, typed either way
+        date_from, date_to = date_to, date_from
     category = args.get("category", "").strip()
     if len(category) > MAX_CATEGORY_CHARS:
         raise ParamError("category", "Tên chuyên mục quá dài.")
@@ -102,6 +102,15 @@ def parse_story(args: Mapping[str, str]) -> str:
     if len(story) > MAX_ID_CHARS:
         raise ParamError("story", f"Mã bài (story) dài quá {MAX_ID_CHARS} ký tự.")
     return story
+
+
+def parse_typed(args: Mapping[str, str]) -> str:
+    """What a reader has typed so far (``q`` of /api/suggest), spaces kept: a trailing one means
+    the last word is complete."""
+    typed = args.get("q", "")
+    if len(typed) > MAX_QUERY_CHARS:
+        raise ParamError("q", f"Từ khóa dài quá {MAX_QUERY_CHARS} ký tự, hãy rút ngắn lại.")
+    return typed.lstrip()
 
 
 def parse_size(args: Mapping[str, str], default: int = DEFAULT_SIZE) -> int:

@@ -8,7 +8,18 @@ from typing import Any
 
 import search
 
-ARTICLE_FIELDS = ("id", "title", "summary", "body", "date", "category", "source", "url")
+ARTICLE_FIELDS = (
+    "id",
+    "title",
+    "title_derived",
+    "summary",
+    "body",
+    "date",
+    "category",
+    "source",
+    "url",
+    "image",
+)
 
 
 def iso_date(value: dt.date | None) -> str | None:
@@ -32,10 +43,13 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
         "title_html": hit.title_html,
         "snippet_html": hit.snippet_html,
         "same_story": hit.same_story,
+        "title_derived": hit.title_derived,
+        "image": hit.image,
     }
 
 
-def results_json(results: search.Results) -> dict[str, Any]:
+def results_json(results: search.Results, notice: str | None = None) -> dict[str, Any]:
+    """``notice`` says why nothing was searched (a query without words), None otherwise."""
     return {
         "query": results.query,
         "total": results.total,
@@ -53,14 +67,24 @@ def results_json(results: search.Results) -> dict[str, Any]:
         "searched": results.searched,
         "rewrites": [{**r, "also": list(r["also"])} for r in results.rewrites],
         "stories": results.stories,
+        "notice": notice,
     }
 
 
 def article_json(article: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored article with every field present (None when the article lacks it)."""
+    """A stored article with every field present (None when the article lacks it); an article
+    without a title shows the one derived from its lead, with ``title_derived`` true."""
     data = {name: article.get(name) for name in ARTICLE_FIELDS}
-    data["date"] = iso_date(data["date"])
+    data["title"], data["title_derived"] = display_title(article)
+    data["date"] = iso_date(article.get("date"))
     return data
+
+
+def display_title(article: Mapping[str, Any]) -> tuple[str, bool]:
+    """(title to show, whether it was derived from the lead) of a stored article."""
+    if article.get("title"):
+        return article["title"], False
+    return article.get("title_derived") or "", bool(article.get("title_derived"))
 
 
 def error_json(code: str, message: str, param: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Saved HTML article pages: main text, title, date and metadata extracted by trafilatura."""
+"""Saved HTML article pages: main text, title, date and metadata (og:image too) extracted by trafilatura."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def read(name: str, stream: BinaryIO) -> Iterator[Record | Rejection]:
             "category": page.categories[0] if page.categories else None,
             "source": page.sitename or page.hostname,
             "url": page.url,
+            "image": page.image,  # og:image / twitter:image, a thumbnail
         },
     )
 
