@@ -201,6 +201,27 @@ def add(index_dir: Path, fmt: str | None, strict: bool, sources: tuple[Path, ...
 
 @main.command(epilog=EXIT_STATUS_HELP)
 @index_option
+@click.argument("generation")
+def activate(index_dir: Path, generation: str) -> None:
+    """Verify a generation copied into the index and make it current (on a replica).
+
+    GENERATION is the name of a directory copied from the writer's index into INDEX/generations/
+    (e.g. g000007, copied with rsync, scp or any file copy). Every file is checked against the
+    generation's MANIFEST.json (names, sizes, SHA-256) and one search is run on it before it is
+    switched in; a partial, still-copying or corrupt copy is refused (exit 1) and the current
+    generation keeps serving. The generation it replaces stays, for a rollback.
+    """
+    name = Path(generation).name if "/" in generation else generation
+    info = search.Index(index_dir).activate(name)
+    size = sum(entry["size"] for entry in info["files"].values())
+    click.echo(
+        f"generation {name} is current: {info['articles']:,} articles, "
+        f"{len(info['files'])} files ({size / 1e6:.1f} MB) verified"
+    )
+
+
+@main.command(epilog=EXIT_STATUS_HELP)
+@index_option
 @click.argument("ids", metavar="ID...", nargs=-1, required=True)
 def delete(index_dir: Path, ids: tuple[str, ...]) -> None:
     """Delete articles by id from the current generation."""

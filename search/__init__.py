@@ -27,6 +27,7 @@ Articles are mappings with ``id`` (required), ``title``, ``summary``, ``body``, 
 
 from search import limits
 from search.errors import (
+    GenerationCopyError,
     IndexCorruptError,
     IndexFormatError,
     IndexLockedError,
@@ -40,6 +41,7 @@ from search.results import Hit, Results
 from search.writing import IndexingError
 
 __all__ = [
+    "GenerationCopyError",
     "Hit",
     "Index",
     "IndexCorruptError",

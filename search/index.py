@@ -17,8 +17,8 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring
 
-from search import generations, searching
-from search.errors import IndexCorruptError, IndexUnreadableError
+from search import generations, manifest, searching
+from search.errors import GenerationCopyError, IndexCorruptError, IndexUnreadableError
 from search.query import DEFAULT_TUNING, TEXT, Tuning
 from search.results import Hit, Results
 from search.writing import GenerationBuilder, Updater
@@ -245,6 +245,25 @@ class Index:
             with _finished(builder) as b:
                 yield b
 
+    def activate(self, name: str) -> dict:
+        """Make a generation copied into this index (rsync, scp, any copy) current, as a replica
+        does: its files are checked against its manifest and it must answer a probe search first.
+        A partial or corrupt copy raises ``GenerationCopyError`` and the current generation stays.
+        Returns the generation's manifest."""
+        with generations.write_lock(self.path):
+            path = generations.copied(self.path, name)
+            try:
+                searcher = whoosh_index.open_dir(str(path)).searcher(weighting=WEIGHTING)
+                self._probe(searcher)
+            except Exception as exc:
+                raise GenerationCopyError(
+                    f"generation {name} matches its manifest but cannot be searched "
+                    f"({type(exc).__name__}: {exc}); the current generation stays"
+                ) from exc
+            searcher.close()
+            generations.activated(self.path, name, _current_or_none(self.path))
+            return manifest.read(path)
+
     @contextlib.contextmanager
     def updating(self) -> Iterator[Updater]:
         """Upsert and delete by id in the current generation (created empty if there is none)."""
@@ -276,6 +295,15 @@ def results_bytes(res: Results) -> int:
     # CPython keeps Vietnamese text as 2 bytes a character (4 beyond the BMP); each Hit and its
     # strings cost about 600 bytes of object headers.
     return 500 + 2 * strings + facets + 600 * len(res.hits)
+
+
+def _current_or_none(root: Path) -> str | None:
+    """The current generation, None when a replica's pointer is missing or broken (its first
+    activation is what makes one)."""
+    try:
+        return generations.current(root)
+    except IndexCorruptError:
+        return None
 
 
 def _size(path: Path) -> int:

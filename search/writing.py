@@ -483,6 +483,7 @@ class GenerationBuilder:
                 self.check_size(self.added)
                 whoosh_private.list_segments(self._writer, self._segments)
                 self._writer.commit(merge=False)  # big segments stay apart: merging is one core's work
+                generations.write_manifest(self.path, self.name, self.added)
                 generations.publish(self.root, self.path, self.name)
             except BaseException:
                 with contextlib.suppress(Exception):  # close what the failed commit left open
@@ -519,6 +520,7 @@ class Updater:
                 "rebuild it with 'vnsearch reindex'"
             )
         generations.remove_orphans(path, whoosh_private.live_files(ix))
+        self._ix, self._path, self._name = ix, path, name
         self._writer = _writer(ix)
 
     def upsert(self, article: Mapping) -> None:
@@ -533,7 +535,11 @@ class Updater:
         return self._writer.delete_by_term("id", article_id)
 
     def finish(self, ok: bool) -> None:
-        if ok:
-            self._writer.commit()
-        else:
+        if not ok:
             self._writer.cancel()
+            return
+        self._writer.commit()
+        with self._ix.reader() as reader:  # the manifest follows the commit: replicas copy both
+            articles = reader.doc_count()
+        generations.write_manifest(self._path, self._name, articles)
+        generations.fsync_dir(self._path)
