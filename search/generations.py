@@ -145,7 +145,9 @@ def copied(root: Path, name: str) -> Path:
     """The generation ``name`` copied into ``root``, checked whole against its manifest and format;
     ``GenerationCopyError`` says what is wrong (nothing is changed)."""
     if not NAME.fullmatch(name):
-        raise GenerationCopyError(f"{name!r} is not a generation name (g followed by six digits, e.g. g000007)")
+        raise GenerationCopyError(
+            f"{name!r} is not a generation name (g followed by six digits, e.g. g000007)"
+        )
     path = generations_dir(root) / name
     if not path.is_dir():
         raise GenerationCopyError(

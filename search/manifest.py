@@ -86,7 +86,8 @@ def verify(path: Path) -> dict:
     listed: dict = manifest["files"]
     present = _listing(path)
     problems = [f"missing {rel}" for rel in sorted(set(listed) - set(present))]
-    problems += [f"unexpected {rel} (a copy still in progress?)" for rel in sorted(set(present) - set(listed))]
+    extra = sorted(set(present) - set(listed))
+    problems += [f"unexpected {rel} (a copy still in progress?)" for rel in extra]
     problems += [
         f"{rel} has {present[rel]:,} bytes, the manifest says {entry['size']:,}"
         for rel, entry in sorted(listed.items())
