@@ -72,3 +72,11 @@ def test_suggestion_benchmark_reports_exact_and_per_syllable_restores():
 def test_question_benchmark_reports_mrr_as_written_and_folded():
     out = quick("questions.py")
     assert "| as written |" in out and "| no diacritics |" in out and "MRR@10" in out
+
+
+@pytest.mark.skipif(
+    not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed"
+)
+def test_rollout_benchmark_fails_no_request_while_replicas_switch_generation():
+    out = quick("rollout.py")  # exits 1 on any failed request or an old answer after the rollout
+    assert "| **all** |" in out and "**0** |" in out

@@ -1,0 +1,104 @@
+"""The shipped deployment files (docs/deploy): Debian's nginx with the vnsearch configs in front of real
+`vnsearch serve` replicas on loopback, and the systemd unit. The rollout under load is
+benchmarks/rollout.py, whose --quick run is in test_benchmarks_quick.py."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import rollout  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    not Path(rollout.NGINX).exists(), reason="nginx is not installed (apt-get install nginx)"
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def request(port: int, path: str, method: str = "GET", source: str = "127.0.0.1", headers=None):
+    """One request from a chosen loopback address (127.0.0.2 is not exempt from the limits)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def demo_replicas(tmp_path_factory) -> tuple[Path, list[Path]]:
+    work = tmp_path_factory.mktemp("deploy")
+    writer = work / "writer"
+    rollout.vnsearch("reindex", "--index", writer, rollout.DEMO)
+    replicas = [work / "replica1", work / "replica2"]
+    for replica in replicas:
+        rollout.vnsearch("activate", "--index", replica, rollout.copy_generation(writer, replica))
+    return work, replicas
+
+
+def test_one_node_config_serves_static_files_gzips_json_and_limits_a_flooding_client(demo_replicas):
+    work, (replica, _) = demo_replicas
+    port, front = rollout.free_port(), rollout.free_port()
+    with (
+        rollout.serve(replica, port, work / "one.log"),
+        rollout.nginx(work / "nginx-one", front, [port], site="vnsearch-one-node.conf"),
+    ):
+        status, headers, body = request(front, "/static/style.css")
+        assert status == 200 and body == (ROOT / "web" / "static" / "style.css").read_bytes()
+        assert "nginx" in headers["Server"] and "Expires" in headers  # nginx itself, not the app
+
+        status, headers, body = request(front, "/api/search?q=khoa+hoc", headers={"Accept-Encoding": "gzip"})
+        assert status == 200 and headers.get("Content-Encoding") == "gzip"
+        assert b'"total"' in gzip.decompress(body)
+
+        assert request(front, "/api/search?q=x", method="POST")[0] == 403
+        flood = [request(front, "/api/search?q=y+te", source="127.0.0.2")[0] for _ in range(40)]
+        assert 429 in flood and flood[:20] == [200] * 20  # the burst passes, then 10 a second
+        assert request(front, "/healthz", source="127.0.0.2")[0] == 200  # health is never limited
+        loopback = [request(front, "/api/search?q=y+te")[0] for _ in range(40)]
+        assert loopback == [200] * 40  # this host's checks and load tests are not limited
+
+
+def test_the_replicas_config_skips_a_replica_that_is_down(demo_replicas):
+    work, replicas = demo_replicas
+    ports, front = [rollout.free_port(), rollout.free_port()], rollout.free_port()
+    with (
+        rollout.serve(replicas[0], ports[0], work / "r1.log"),
+        rollout.serve(replicas[1], ports[1], work / "r2.log") as second,
+        rollout.nginx(work / "nginx-two", front, ports),
+    ):
+        assert {request(front, "/api/search?q=bong+da")[0] for _ in range(10)} == {200}
+        second.terminate()
+        second.wait(timeout=30)
+        statuses = [request(front, f"/api/search?q=bong+da&page={1 + i % 2}")[0] for i in range(20)]
+        assert statuses == [200] * 20
+
+
+def test_the_systemd_unit_runs_a_serve_command_this_vnsearch_accepts(tmp_path):
+    unit = (ROOT / "docs" / "deploy" / "vnsearch-serve.service").read_text(encoding="utf-8")
+    exec_start = next(line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecStart="))
+    argv = shlex.split(exec_start)
+    assert argv[0] == "/opt/vnsearch/.venv/bin/vnsearch" and argv[1] == "serve"
+    from web.cli import serve
+
+    serve.make_context("serve", argv[2:])  # raises on an option `vnsearch serve` does not have
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed")
+    local = tmp_path / "vnsearch-serve.service"
+    local.write_text(
+        unit.replace("/opt/vnsearch/.venv/bin/vnsearch", str(rollout.VNSEARCH)), encoding="utf-8"
+    )
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(local)], capture_output=True, text=True, env={**os.environ}
+    )
+    assert "vnsearch-serve.service" not in done.stderr, done.stderr
