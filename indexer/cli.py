@@ -148,6 +148,12 @@ Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} byte
 @strict_option
 @allow_shrink_option
 @allow_empty_option
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Segment the articles on this Dask cluster (dask.distributed, vnsearch installed on its "
+    "workers) instead of this machine's cores; the generation is written and switched here.",
+)
 @sources_argument
 def reindex(
     index_dir: Path,
@@ -155,6 +161,7 @@ def reindex(
     strict: bool,
     allow_shrink: bool,
     allow_empty: bool,
+    scheduler: str | None,
     sources: tuple[Path, ...],
 ) -> None:
     """Rebuild the index from SOURCE... as a new generation.
@@ -168,7 +175,7 @@ def reindex(
     ix = search.Index(index_dir)
     started = time.monotonic()
     share = 0.0 if allow_shrink else MIN_SHARE
-    with ix.new_generation(min_share=share, allow_empty=allow_empty) as gen:
+    with ix.new_generation(min_share=share, allow_empty=allow_empty, scheduler=scheduler) as gen:
         plan = _scan(files)
         if strict and plan.rejected:
             gen.abort()

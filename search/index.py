@@ -236,12 +236,15 @@ class Index:
     # --- writing -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def new_generation(self, min_share: float = 0.0, allow_empty: bool = True) -> Iterator[GenerationBuilder]:
+    def new_generation(
+        self, min_share: float = 0.0, allow_empty: bool = True, scheduler: str | None = None
+    ) -> Iterator[GenerationBuilder]:
         """Build a complete new generation; it becomes current only if the block ends cleanly, and
         only with at least ``min_share`` of the current one's articles (and any, unless
-        ``allow_empty``): otherwise ``IndexShrinkError`` and the current generation stays."""
+        ``allow_empty``): otherwise ``IndexShrinkError`` and the current generation stays. With a
+        Dask ``scheduler`` address (tcp://HOST:PORT), the articles are segmented on its cluster."""
         with generations.write_lock(self.path):
-            builder = GenerationBuilder(self.path, self.workers, min_share, allow_empty)
+            builder = GenerationBuilder(self.path, self.workers, min_share, allow_empty, scheduler)
             with _finished(builder) as b:
                 yield b
 

@@ -284,11 +284,15 @@ def _as_datetime(value: object) -> dt.datetime | None:
 
 
 def _file_all(
-    write: Callable, articles: Iterable[Mapping], workers: int | None, progress: Progress, on_error: OnError
+    write: Callable,
+    articles: Iterable[Mapping],
+    prepare: Callable[[Iterable[Mapping]], Iterator[dict | Failed]],
+    progress: Progress,
+    on_error: OnError,
 ) -> int:
-    """Hand each prepared document to the Whoosh writer; returns how many."""
+    """Hand each document ``prepare`` made to the Whoosh writer; returns how many."""
     n = 0
-    for doc in prepare_many(_checked_ids(articles), workers):
+    for doc in prepare(_checked_ids(articles)):
         if isinstance(doc, Failed):
             _failed(doc, on_error)
         else:
@@ -433,10 +437,16 @@ class GenerationBuilder:
     """
 
     def __init__(
-        self, root: Path, workers: int | None = None, min_share: float = 0.0, allow_empty: bool = True
+        self,
+        root: Path,
+        workers: int | None = None,
+        min_share: float = 0.0,
+        allow_empty: bool = True,
+        scheduler: str | None = None,
     ):
         self.root = root
         self.workers = workers
+        self.scheduler = scheduler  # a Dask scheduler's address: articles are prepared on its cluster
         self.min_share, self.allow_empty = min_share, allow_empty
         generations.remove_unfinished(root)  # leftovers of a killed or failed build
         self.name = generations.next_name(root)
@@ -460,8 +470,14 @@ class GenerationBuilder:
         An article whose analysis fails is handed to ``on_error`` with the reason (raised as a
         ``ValueError`` without one); the others are still added."""
         workers = _workers(self.workers)
-        if workers == 1:
-            added = _file_all(self._writer.add_document, articles, 1, progress, on_error)
+        if self.scheduler:
+            from search.distributed import prepare_on_cluster
+
+            prepare = functools.partial(prepare_on_cluster, self.scheduler)
+            added = _file_all(self._writer.add_document, articles, prepare, progress, on_error)
+        elif workers == 1:
+            prepare = functools.partial(prepare_many, workers=1)
+            added = _file_all(self._writer.add_document, articles, prepare, progress, on_error)
         else:
             segments, added = write_segments(self.path, articles, workers, progress, on_error)
             self._segments += segments
@@ -529,7 +545,8 @@ class Updater:
     def upsert_many(
         self, articles: Iterable[Mapping], progress: Progress = None, on_error: OnError = None
     ) -> int:
-        return _file_all(self._writer.update_document, articles, self.workers, progress, on_error)
+        prepare = functools.partial(prepare_many, workers=self.workers)
+        return _file_all(self._writer.update_document, articles, prepare, progress, on_error)
 
     def delete(self, article_id: str) -> int:
         return self._writer.delete_by_term("id", article_id)
