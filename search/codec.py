@@ -29,6 +29,7 @@ import numpy as np
 from whoosh import formats
 
 from search.analysis import Analyzed, is_syllable
+from search.termpool import TermPostings
 from search.whoosh_private import (
     INT_SIZE,
     WHOOSH3_HEADER_MAGIC,
@@ -304,17 +305,25 @@ class CompactFieldWriter(W3FieldWriter):
         posting calls and column lookups were most of writing a segment). No field here has a
         spelling graph, the one thing Whoosh's loop does besides."""
         lengths = _LengthsOnce(lengths) if lengths else None
-        for fieldname, in_field in itertools.groupby(items, key=operator.itemgetter(0)):
+        terms = items.terms() if isinstance(items, TermPostings) else _by_term(items)
+        for fieldname, in_field in itertools.groupby(terms, key=operator.itemgetter(0)):
             self.start_field(fieldname, schema[fieldname])
-            for btext, postings in itertools.groupby(in_field, key=operator.itemgetter(1)):
-                _f, _t, ids, weights, values = zip(*postings, strict=True)
+            for _f, btext, ids, weights, values in in_field:
                 if ids[0] < 0:
                     raise ValueError(f"field {fieldname!r} has a spelling graph: CompactCodec writes none")
                 self.start_term(btext)
-                sizes = [lengths.doc_field_length(d, fieldname) for d in ids] if lengths else [0] * len(ids)
-                self._postwriter.add_postings(list(ids), list(weights), list(values), sizes)
+                sizes = lengths.of(ids, fieldname) if lengths else [0] * len(ids)
+                self._postwriter.add_postings(ids, weights, values, sizes)
                 self.finish_term()
             self.finish_field()
+
+
+def _by_term(items) -> Iterator[tuple[str, bytes, list, list, list]]:
+    """Sorted (field, term, docnum, weight, value) postings as (field, term, docnums, weights,
+    values) a term at a time (Whoosh's own pool, as merges and incremental writers use)."""
+    for (fieldname, btext), postings in itertools.groupby(items, key=operator.itemgetter(0, 1)):
+        _f, _t, ids, weights, values = zip(*postings, strict=True)
+        yield fieldname, btext, list(ids), list(weights), list(values)
 
 
 class _LengthsOnce:
@@ -323,13 +332,14 @@ class _LengthsOnce:
     def __init__(self, lengths):
         self._lengths, self._tables = lengths, {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+    def of(self, docnums, fieldname: str) -> list[int]:
+        """The field's length in each of ``docnums``."""
         table = self._tables.get(fieldname)
         if table is None:
             read = self._lengths.doc_field_length
-            table = [read(d, fieldname, default) for d in range(self._lengths.doc_count_all())]
+            table = [read(d, fieldname, 0) for d in range(self._lengths.doc_count_all())]
             self._tables[fieldname] = table
-        return table[docnum]
+        return [table[d] for d in docnums]
 
 
 class CompactCodec(W3Codec):

@@ -49,6 +49,9 @@ LEAF_MATCHER_ATTRS = (
     "_read_values",
 )  # fmt: skip
 FIELD_WRITER_ATTRS = ("_postwriter",)
+# SegmentWriter attributes: its posting pool (replaced by search.termpool.TermPool; Whoosh calls its
+# add, iter_postings and cleanup) and whether it got a document.
+SEGMENT_WRITER_ATTRS = ("pool", "_added", "_finalize_segment")
 CODEC_ATTRS = ("_blocklimit", "_compression", "_inlinelimit")
 COMPOUND_ATTRS = ("_source",)
 BUFFER_FILE_ATTRS = ("_name", "file")
@@ -82,9 +85,13 @@ __all__ = [
 ]
 
 
-def segment_writer(ix: whoosh_index.Index, limitmb: int, codec: W3Codec) -> SegmentWriter:
-    """A writer for one worker's own segment: no Whoosh lock (the parent holds vnsearch's)."""
-    return SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec)
+def segment_writer(ix: whoosh_index.Index, limitmb: int, codec: W3Codec, pool=None) -> SegmentWriter:
+    """A writer for one worker's own segment: no Whoosh lock (the parent holds vnsearch's); with
+    ``pool``, postings go there instead of Whoosh's sorting pool (``search.termpool.TermPool``)."""
+    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec)
+    if pool is not None:
+        writer.pool = pool
+    return writer
 
 
 def finish_segment(writer: SegmentWriter) -> object | None:

@@ -29,6 +29,7 @@ from search.analysis import Analyzed, joined, segment_article, text_boosts
 from search.codec import CompactCodec, pack_increasing
 from search.errors import IndexCorruptError, SearchError
 from search.schema import FOLDED_SUFFIX, Postings, build_schema
+from search.termpool import TermPool
 from search.text import nfc
 from search.whoosh_private import FileStorage
 
@@ -36,6 +37,9 @@ Progress = Callable[[int], None] | None
 # Called with an article that could not be indexed and the reason; the rest is still indexed.
 OnError = Callable[[Mapping, str], None] | None
 WRITER_LIMIT_MB = 256
+# Postings a segment worker holds before it finishes that segment and starts another (TermPool's
+# estimate): with pyvi's model and the process itself, a worker stays under 1 GB at any size.
+POOL_LIMIT_MB = 512
 CHUNK = 16
 IN_FLIGHT_PER_WORKER = 4
 POLL_SECONDS = 0.5  # how often a parent waiting on its workers checks that they are all alive
@@ -334,11 +338,16 @@ def write_segments(
 
 
 def _segment_worker(path: str, jobs, results, parent: int) -> None:
-    """Add every chunk of articles to one new segment; report progress, then the segment."""
+    """Add every chunk of articles to new segments; report progress, then the segments.
+
+    Postings are held per term (``TermPool``) and written in term order when a segment is
+    finished: no sort of every posting, no spilled runs to merge. A pool that reaches
+    ``POOL_LIMIT_MB`` finishes its segment and the worker starts another, so memory stays bounded
+    for any archive."""
     _exit_with(parent)
     try:
         ix = whoosh_index.open_dir(path)
-        writer = whoosh_private.segment_writer(ix, WRITER_LIMIT_MB, CompactCodec())
+        writer, finished = _pooled_writer(ix), []
         while (chunk := jobs.get()) is not None:
             failures = []
             for article in chunk:
@@ -348,9 +357,18 @@ def _segment_worker(path: str, jobs, results, parent: int) -> None:
                 else:
                     writer.add_document(**doc)
             results.put(("added", (len(chunk) - len(failures), failures)))
-        results.put(("segment", whoosh_private.finish_segment(writer)))
+            if writer.pool.full():
+                finished.append(whoosh_private.finish_segment(writer))
+                writer = _pooled_writer(ix)
+        finished.append(whoosh_private.finish_segment(writer))
+        results.put(("segments", [s for s in finished if s is not None]))
     except BaseException as exc:  # as text: an exception that cannot be pickled would be lost
         results.put(("error", _describe(exc)))
+
+
+def _pooled_writer(ix):
+    pool = TermPool(POOL_LIMIT_MB * 2**20)
+    return whoosh_private.segment_writer(ix, WRITER_LIMIT_MB, CompactCodec(), pool=pool)
 
 
 def _exit_with(parent: int) -> None:
@@ -382,7 +400,7 @@ class _Reports(_Waiting):
     def segments(self) -> list:
         while len(self.done) < len(self.procs):
             self._drain(block=True)
-        return [s for s in self.done if s is not None]
+        return [segment for segments in self.done for segment in segments]
 
     def _drain(self, block: bool) -> None:
         while True:
@@ -394,7 +412,7 @@ class _Reports(_Waiting):
                     _failed(Failed(article, reason), self.on_error)
                 if self.progress:
                     self.progress(added + len(failures))
-            elif kind == "segment":
+            elif kind == "segments":
                 self.done.append(value)
             elif not kind:
                 return
