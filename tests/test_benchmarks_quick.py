@@ -80,3 +80,15 @@ def test_question_benchmark_reports_mrr_as_written_and_folded():
 def test_rollout_benchmark_fails_no_request_while_replicas_switch_generation():
     out = quick("rollout.py")  # exits 1 on any failed request or an old answer after the rollout
     assert "| **all** |" in out and "**0** |" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_growth_benchmark_measures_each_size_and_fits_the_growth():
+    out = quick("growth.py")
+    assert "| 300 |" in out and "| 600 |" in out and "Fitted growth" in out and "p95 reaches 100 ms" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_dask_benchmark_builds_the_same_generation_with_1_and_2_workers():
+    out = quick("dask_speedup.py")  # exits non-zero when the builds' counts disagree
+    assert "LocalCluster of 1 worker" in out and "LocalCluster of 2 worker" in out
