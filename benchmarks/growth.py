@@ -181,6 +181,9 @@ def main() -> None:
     sizes = [300, 600] if args.quick else [int(s) for s in args.sizes.split(",")]
     n_mix = 20 if args.quick else 400
     total = sum(1 for _ in lines(files))
+    command = "python benchmarks/growth.py" + (" --quick" if args.quick else "")
+    if not args.quick and sizes != list(SIZES):
+        command += f" --sizes {args.sizes}"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -212,13 +215,10 @@ def main() -> None:
             )
             print(f"{kept:,} articles: {rows[-1]}", file=sys.stderr, flush=True)
             _remove(index)
-    command = "python benchmarks/growth.py" + (" --quick" if args.quick else "")
-    if not args.quick and sizes != list(SIZES):
-        command += f" --sizes {args.sizes}"
-    table = render(rows, command, n_mix)
+            table = render(rows, command, n_mix)
+            if not args.quick:  # after each size: a run stopped early keeps what it measured
+                OUT.write_text(table, encoding="utf-8")
     print(table)
-    if not args.quick:
-        OUT.write_text(table, encoding="utf-8")
 
 
 def _remove(index: Path) -> None:
