@@ -51,7 +51,7 @@ LEAF_MATCHER_ATTRS = (
 FIELD_WRITER_ATTRS = ("_postwriter",)
 # SegmentWriter attributes: its posting pool (replaced by search.termpool.TermPool; Whoosh calls its
 # add, iter_postings and cleanup) and whether it got a document.
-SEGMENT_WRITER_ATTRS = ("pool", "_added", "_finalize_segment")
+SEGMENT_WRITER_ATTRS = ("pool", "_added", "_finalize_segment", "_close_segment")
 CODEC_ATTRS = ("_blocklimit", "_compression", "_inlinelimit")
 COMPOUND_ATTRS = ("_source",)
 BUFFER_FILE_ATTRS = ("_name", "file")
@@ -98,6 +98,12 @@ def finish_segment(writer: SegmentWriter) -> object | None:
     """Write the segment and return it for the parent to list, as Whoosh's own multi-process
     writer does; None when the writer got no document."""
     return writer._finalize_segment() if writer._added else None
+
+
+def close_segment(writer: SegmentWriter) -> None:
+    """Close the files of a segment being written, leaving the temporary directory that other
+    writers of the generation share (``cancel`` would delete it under them)."""
+    writer._close_segment()
 
 
 def list_segments(writer: SegmentWriter, segments: list) -> None:

@@ -346,8 +346,7 @@ def _segment_worker(path: str, jobs, results, parent: int) -> None:
     for any archive."""
     _exit_with(parent)
     try:
-        ix = whoosh_index.open_dir(path)
-        writer, finished = _pooled_writer(ix), []
+        segments = PooledSegments(path)
         while (chunk := jobs.get()) is not None:
             failures = []
             for article in chunk:
@@ -355,20 +354,45 @@ def _segment_worker(path: str, jobs, results, parent: int) -> None:
                 if isinstance(doc, Failed):
                     failures.append((doc.article, doc.reason))
                 else:
-                    writer.add_document(**doc)
+                    segments.add_document(**doc)
             results.put(("added", (len(chunk) - len(failures), failures)))
-            if writer.pool.full():
-                finished.append(whoosh_private.finish_segment(writer))
-                writer = _pooled_writer(ix)
-        finished.append(whoosh_private.finish_segment(writer))
-        results.put(("segments", [s for s in finished if s is not None]))
+        results.put(("segments", segments.finish()))
     except BaseException as exc:  # as text: an exception that cannot be pickled would be lost
         results.put(("error", _describe(exc)))
 
 
-def _pooled_writer(ix):
-    pool = TermPool(POOL_LIMIT_MB * 2**20)
-    return whoosh_private.segment_writer(ix, WRITER_LIMIT_MB, CompactCodec(), pool=pool)
+class PooledSegments:
+    """Documents filed into new segments of the generation at ``path`` through a ``TermPool``; a
+    full pool finishes its segment and the next document starts another. ``finish`` returns the
+    segments for the generation's commit to list.
+
+    A segment writer is opened only for a document to file: Whoosh's writers of one generation
+    share a temporary directory, so one must never be cancelled while another writes."""
+
+    def __init__(self, path: str | Path):
+        self._ix = whoosh_index.open_dir(str(path))
+        self._writer, self._done = None, []
+
+    def add_document(self, **doc) -> None:
+        if self._writer is None:
+            pool = TermPool(POOL_LIMIT_MB * 2**20)
+            self._writer = whoosh_private.segment_writer(self._ix, WRITER_LIMIT_MB, CompactCodec(), pool=pool)
+        self._writer.add_document(**doc)
+        if self._writer.pool.full():
+            self._done.append(whoosh_private.finish_segment(self._writer))
+            self._writer = None
+
+    def finish(self) -> list:
+        if self._writer is not None:
+            self._done.append(whoosh_private.finish_segment(self._writer))
+            self._writer = None
+        return self._done
+
+    def close(self) -> None:
+        """Close the open segment's files, when the generation they belong to is discarded."""
+        if self._writer is not None:
+            whoosh_private.close_segment(self._writer)
+            self._writer = None
 
 
 def _exit_with(parent: int) -> None:
@@ -488,14 +512,20 @@ class GenerationBuilder:
         An article whose analysis fails is handed to ``on_error`` with the reason (raised as a
         ``ValueError`` without one); the others are still added."""
         workers = _workers(self.workers)
-        if self.scheduler:
-            from search.distributed import prepare_on_cluster
+        if self.scheduler or workers == 1:  # prepared on a Dask cluster or here, filed here
+            if self.scheduler:
+                from search.distributed import prepare_on_cluster
 
-            prepare = functools.partial(prepare_on_cluster, self.scheduler)
-            added = _file_all(self._writer.add_document, articles, prepare, progress, on_error)
-        elif workers == 1:
-            prepare = functools.partial(prepare_many, workers=1)
-            added = _file_all(self._writer.add_document, articles, prepare, progress, on_error)
+                prepare = functools.partial(prepare_on_cluster, self.scheduler)
+            else:
+                prepare = functools.partial(prepare_many, workers=1)
+            filed = PooledSegments(self.path)
+            try:
+                added = _file_all(filed.add_document, articles, prepare, progress, on_error)
+            except BaseException:
+                filed.close()
+                raise
+            self._segments += filed.finish()
         else:
             segments, added = write_segments(self.path, articles, workers, progress, on_error)
             self._segments += segments
