@@ -74,6 +74,12 @@ def test_question_benchmark_reports_mrr_as_written_and_folded():
     assert "| as written |" in out and "| no diacritics |" in out and "MRR@10" in out
 
 
+@pytest.mark.usefixtures("shared_dir")
+def test_story_benchmark_reports_pair_precision_copies_grouped_and_cost():
+    out = quick("stories.py")
+    assert "share a VMDS cluster" in out and "10% of words changed grouped" in out and "signature" in out
+
+
 @pytest.mark.skipif(
     not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed"
 )
