@@ -11,6 +11,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,8 +64,13 @@ def test_one_node_config_serves_static_files_gzips_json_and_limits_a_flooding_cl
         assert b'"total"' in gzip.decompress(body)
 
         assert request(front, "/api/search?q=x", method="POST")[0] == 403
-        flood = [request(front, "/api/search?q=y+te", source="127.0.0.2")[0] for _ in range(40)]
-        assert 429 in flood and flood[:20] == [200] * 20  # the burst passes, then 10 a second
+        started = time.monotonic()
+        with ThreadPoolExecutor(8) as pool:  # faster than 10 a second on any machine
+            flood = list(
+                pool.map(lambda _: request(front, "/api/search?q=y+te", source="127.0.0.2")[0], range(80))
+            )
+        allowed = 21 + 10 * (time.monotonic() - started)  # the first, a burst of 20, then 10 a second
+        assert set(flood) == {200, 429} and 20 <= flood.count(200) <= allowed + 1
         assert request(front, "/healthz", source="127.0.0.2")[0] == 200  # health is never limited
         loopback = [request(front, "/api/search?q=y+te")[0] for _ in range(40)]
         assert loopback == [200] * 40  # this host's checks and load tests are not limited
