@@ -54,11 +54,11 @@ def on_cluster(source: Path, index: Path, workers: int) -> tuple[float, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--articles", type=int, default=5000, help="the first N VietNews test articles")
-    ap.add_argument("--quick", action="store_true", help="100 articles, for CI (table not written)")
+    ap.add_argument("--quick", action="store_true", help="60 articles, for CI (table not written)")
     args = ap.parse_args()
     if not CORPUS.exists():
         raise SystemExit(f"shared corpus not found: {CORPUS} (it is expected in ../shared/corpus)")
-    n = 100 if args.quick else args.articles
+    n = 60 if args.quick else args.articles
     with tempfile.TemporaryDirectory() as tmp, gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
         source = Path(tmp) / "articles.jsonl"
         source.write_text("".join(itertools.islice(fh, n)), encoding="utf-8")

@@ -167,7 +167,7 @@ def render(rows: list[dict], command: str, n_mix: int) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="article counts, comma-separated")
-    ap.add_argument("--quick", action="store_true", help="Dân Trí only at 300 and 600 articles, for CI")
+    ap.add_argument("--quick", action="store_true", help="Dân Trí only at 150 and 300 articles, for CI")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: the fresh measuring process
     ap.add_argument("--mix", type=int, default=400, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -178,7 +178,7 @@ def main() -> None:
     missing = [f for f in files if not f.exists()]
     if missing:
         raise SystemExit(f"shared corpus not found: {missing[0]} (it is expected in ../shared/corpus)")
-    sizes = [300, 600] if args.quick else [int(s) for s in args.sizes.split(",")]
+    sizes = [150, 300] if args.quick else [int(s) for s in args.sizes.split(",")]
     n_mix = 20 if args.quick else 400
     total = sum(1 for _ in lines(files))
     command = "python benchmarks/growth.py" + (" --quick" if args.quick else "")

@@ -38,7 +38,9 @@ DEMO = ROOT / "examples" / "demo"
 OUT = ROOT / "benchmarks" / "results" / "rollout.md"
 VNSEARCH = Path(sys.executable).with_name("vnsearch")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-QUERIES = ["khoa hoc", "Lam Giang", "dich vu cong", "bong da", "giáo dục", "y tế"]
+# One syllable each: no word's syllables to line up, so no total is ever approximate, and each
+# response's total names its generation.
+QUERIES = ["khoa", "Giang", "dich", "bóng", "giáo", "tế"]
 # One article holding every query word: each query's total grows by one in the new generation.
 EXTRA = {
     "id": "rollout-marker",
@@ -195,7 +197,14 @@ def client(base: str, stop: threading.Event, out: list, seed: int) -> None:
         sent = time.monotonic()
         try:
             status, body = fetch(url)
-            total = json.loads(body)["total"] if status == 200 else body[:200]
+            found = json.loads(body) if status == 200 else {}
+            # An approximate total (the request ran out of its time for checking word positions,
+            # on a loaded machine) says nothing about the generation: kept apart.
+            total = (
+                ("approximate", found["total"])
+                if found.get("approximate")
+                else found.get("total", body[:200])
+            )
         except Exception as exc:  # a failed request is what this counts
             status, total = 0, f"{type(exc).__name__}: {exc}"
         out.append((q, sent, time.monotonic(), status, total))
@@ -251,7 +260,10 @@ def classify(outcome: Outcome, old: dict, new: dict) -> dict[str, list]:
     for q, sent, answered, status, total in outcome.sent:
         if status != 200:
             continue
-        gen = "old" if total == old[q] else "new" if total == new[q] else f"unknown total {total}"
+        if isinstance(total, tuple):
+            gen = "approximate"
+        else:
+            gen = "old" if total == old[q] else "new" if total == new[q] else f"unknown total {total}"
         phase = "before" if answered < start else "after" if sent > end else "during"
         phases[phase].append((answered - sent, gen))
     return phases
@@ -265,26 +277,28 @@ def table(outcome: Outcome, old: dict, new: dict, clients: int, seconds: float, 
         "",
         f"Command: `{command}`",
         "",
-        "| phase | requests | failed | from old gen | from new gen | p50 ms | p95 ms |",
-        "|---|---|---|---|---|---|---|",
+        "| phase | requests | failed | from old gen | from new gen | approximate total | p50 ms | p95 ms |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for phase, answered in phases.items():
         times = sorted(t * 1000 for t, _ in answered)
         p50 = statistics.median(times) if times else 0
         p95 = times[int(0.95 * (len(times) - 1))] if times else 0
-        counts = {g: sum(1 for _, x in answered if x == g) for g in ("old", "new")}
+        counts = {g: sum(1 for _, x in answered if x == g) for g in ("old", "new", "approximate")}
         rows.append(
-            f"| {phase} | {len(answered)} | | {counts['old']} | {counts['new']} | {p50:.0f} | {p95:.0f} |"
+            f"| {phase} | {len(answered)} | | {counts['old']} | {counts['new']} | {counts['approximate']} "
+            f"| {p50:.0f} | {p95:.0f} |"
         )
     failed = outcome.failed()
     rows += [
-        f"| **all** | {len(outcome.sent)} | **{len(failed)}** | | | | |",
+        f"| **all** | {len(outcome.sent)} | **{len(failed)}** | | | | | |",
         "",
         f"Rollout (copy + `vnsearch activate` + /healthz check, replica by replica) took "
         f"{outcome.rollout[1] - outcome.rollout[0]:.1f} s. Target: 0 failed requests, and every "
         "request sent after the rollout answered by the new generation. The demo index (48 articles, "
         f"{len(QUERIES)} queries repeated: most answers come from each worker's result cache, emptied "
-        "at each switch); the machine was shared with other work.",
+        "at each switch); the machine was shared with other work. An approximate total (a request "
+        "out of its time for checking word positions) cannot tell the generations apart: counted apart.",
     ]
     if failed:
         rows.append(f"Failures (first 5): {failed[:5]}")
@@ -295,9 +309,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--quick", action="store_true", help="8 clients × 10 s, for CI (table not written)")
+    ap.add_argument("--quick", action="store_true", help="8 clients × 6 s, for CI (table not written)")
     args = ap.parse_args()
-    clients, seconds = (8, 10.0) if args.quick else (args.clients, args.seconds)
+    clients, seconds = (8, 6.0) if args.quick else (args.clients, args.seconds)
     with tempfile.TemporaryDirectory() as tmp:
         outcome, old, new = run(Path(tmp), clients, seconds)
     command = "python benchmarks/rollout.py" + (" --quick" if args.quick else "")
@@ -307,8 +321,10 @@ def main() -> None:
     print(text)
     if not args.quick:
         OUT.write_text(text, encoding="utf-8")
-    wrong = [p for p in classify(outcome, old, new)["after"] if p[1] != "new"]
-    sys.exit(1 if outcome.failed() or wrong else 0)
+    wrong = [p for p in classify(outcome, old, new)["after"] if p[1] not in ("new", "approximate")]
+    if outcome.failed() or wrong:
+        print(f"failed: {outcome.failed()[:5]}; after the rollout, not new: {wrong[:5]}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def test_rollout_benchmark_fails_no_request_while_replicas_switch_generation():
 @pytest.mark.usefixtures("shared_dir")
 def test_growth_benchmark_measures_each_size_and_fits_the_growth():
     out = quick("growth.py")
-    assert "| 300 |" in out and "| 600 |" in out and "Fitted growth" in out and "p95 reaches 100 ms" in out
+    assert "| 150 |" in out and "| 300 |" in out and "Fitted growth" in out and "p95 reaches 100 ms" in out
 
 
 @pytest.mark.usefixtures("shared_dir")

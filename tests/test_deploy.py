@@ -12,7 +12,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -38,23 +40,25 @@ def request(port: int, path: str, method: str = "GET", source: str = "127.0.0.1"
 
 
 @pytest.fixture(scope="module")
-def demo_replicas(tmp_path_factory) -> tuple[Path, list[Path]]:
+def replicas(tmp_path_factory) -> Iterator[tuple[Path, list[int], list[subprocess.Popen]]]:
+    """Two `vnsearch serve` replicas of the demo index, each activated from the writer's copy."""
     work = tmp_path_factory.mktemp("deploy")
     writer = work / "writer"
     rollout.vnsearch("reindex", "--index", writer, rollout.DEMO)
-    replicas = [work / "replica1", work / "replica2"]
-    for replica in replicas:
-        rollout.vnsearch("activate", "--index", replica, rollout.copy_generation(writer, replica))
-    return work, replicas
+    ports = [rollout.free_port(), rollout.free_port()]
+    with ExitStack() as stack:
+        processes = []
+        for i, port in enumerate(ports):
+            replica = work / f"replica{i}"
+            rollout.vnsearch("activate", "--index", replica, rollout.copy_generation(writer, replica))
+            processes.append(stack.enter_context(rollout.serve(replica, port, work / f"replica{i}.log")))
+        yield work, ports, processes
 
 
-def test_one_node_config_serves_static_files_gzips_json_and_limits_a_flooding_client(demo_replicas):
-    work, (replica, _) = demo_replicas
-    port, front = rollout.free_port(), rollout.free_port()
-    with (
-        rollout.serve(replica, port, work / "one.log"),
-        rollout.nginx(work / "nginx-one", front, [port], site="vnsearch-one-node.conf"),
-    ):
+def test_one_node_config_serves_static_files_gzips_json_and_limits_a_flooding_client(replicas):
+    work, ports, _ = replicas
+    front = rollout.free_port()
+    with rollout.nginx(work / "nginx-one", front, ports[:1], site="vnsearch-one-node.conf"):
         status, headers, body = request(front, "/static/style.css")
         assert status == 200 and body == (ROOT / "web" / "static" / "style.css").read_bytes()
         assert "nginx" in headers["Server"] and "Expires" in headers  # nginx itself, not the app
@@ -76,17 +80,13 @@ def test_one_node_config_serves_static_files_gzips_json_and_limits_a_flooding_cl
         assert loopback == [200] * 40  # this host's checks and load tests are not limited
 
 
-def test_the_replicas_config_skips_a_replica_that_is_down(demo_replicas):
-    work, replicas = demo_replicas
-    ports, front = [rollout.free_port(), rollout.free_port()], rollout.free_port()
-    with (
-        rollout.serve(replicas[0], ports[0], work / "r1.log"),
-        rollout.serve(replicas[1], ports[1], work / "r2.log") as second,
-        rollout.nginx(work / "nginx-two", front, ports),
-    ):
+def test_the_replicas_config_skips_a_replica_that_is_down(replicas):
+    work, ports, processes = replicas
+    front = rollout.free_port()
+    with rollout.nginx(work / "nginx-two", front, ports):
         assert {request(front, "/api/search?q=bong+da")[0] for _ in range(10)} == {200}
-        second.terminate()
-        second.wait(timeout=30)
+        processes[1].terminate()  # the last test to use the replicas
+        processes[1].wait(timeout=30)
         statuses = [request(front, f"/api/search?q=bong+da&page={1 + i % 2}")[0] for i in range(20)]
         assert statuses == [200] * 20
 

@@ -21,7 +21,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo"
-ARTICLES = 200
+ARTICLES = 120
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def build(path: Path, articles: list[dict], **kwargs) -> search.Index:
 def local_answers(articles, tmp_path_factory) -> list[tuple]:
     """The 50 queries' totals and top 10 from a local build of the same articles."""
     expected = answers(build(tmp_path_factory.mktemp("local") / "ix", articles))
-    assert sum(1 for _q, total, _ids in expected if total) >= 40  # the comparison is not of empty sets
+    assert sum(1 for _q, total, _ids in expected if total) >= 35  # the comparison is not of empty sets
     return expected
 
 
@@ -91,9 +91,12 @@ def test_reindex_with_a_scheduler_reports_and_counts_as_a_local_one(cluster, tmp
 
 
 def test_a_worker_killed_mid_build_is_retried_or_fails_cleanly_and_the_old_generation_serves(
-    cluster, articles, local_answers, tmp_path
+    cluster, articles, local_answers, tmp_path, monkeypatch
 ):
-    ix = build(tmp_path / "ix", articles[:50])
+    from search import distributed
+
+    monkeypatch.setattr(distributed, "TASK_ARTICLES", 8)  # many tasks: the kill lands mid-build
+    ix = build(tmp_path / "ix", articles[:40])
     old = ix.generation
     with Client(cluster.scheduler_address, set_as_default=False) as client:
         victim = next(iter(client.run(os.getpid).values()))
@@ -109,7 +112,7 @@ def test_a_worker_killed_mid_build_is_retried_or_fails_cleanly_and_the_old_gener
             gen.add_many(articles, progress=kill_once)
     except search.IndexingError as exc:  # failed cleanly: said so, and nothing switched
         assert "Dask cluster" in str(exc)
-        assert ix.generation == old and ix.doc_count() == 50 and ix.search("Việt Nam").total
+        assert ix.generation == old and ix.doc_count() == 40 and ix.search("Việt Nam").total
         assert [p.name for p in (tmp_path / "ix" / "generations").iterdir()] == [old]
     else:  # retried: the whole generation, as a local build has it
         assert ix.generation != old and ix.doc_count() == ARTICLES
