@@ -62,6 +62,13 @@ class TermPostings:
     def __init__(self, terms: dict[tuple[str, bytes], tuple[array, array, list]]):
         self._terms = terms
 
+    def __iter__(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
+        """(field, term, docnum, weight, value) one posting at a time, as Whoosh's pool gives them
+        to a field writer of another codec."""
+        for fieldname, tbytes, ids, weights, values in self.terms():
+            for docnum, weight, value in zip(ids, weights, values, strict=True):
+                yield fieldname, tbytes, docnum, weight, value
+
     def terms(self) -> Iterator[tuple[str, bytes, array, array, list]]:
         for key in sorted(self._terms):
             ids, weights, values = self._terms[key]

@@ -39,6 +39,12 @@ def test_a_pool_gives_each_terms_postings_in_whoosh_order_with_ascending_docnums
         ("text", b"a", [0], [2.0], [b"B\x02"]),
         ("text", b"b", [0, 1], [1.0, 3.0], [b"B\x01", b"B\x05"]),
     ]
+    assert list(pool.iter_postings()) == [  # one posting at a time, for another codec's field writer
+        ("id", b"x", 0, 1.0, None),
+        ("text", b"a", 0, 2.0, b"B\x02"),
+        ("text", b"b", 0, 1.0, b"B\x01"),
+        ("text", b"b", 1, 3.0, b"B\x05"),
+    ]
     assert not pool.full()
     pool.limit_bytes = pool.size
     assert pool.full()
