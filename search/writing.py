@@ -386,7 +386,7 @@ class PooledSegments:
     def finish(self) -> list:
         if self._writer is not None:
             self._done.append(whoosh_private.finish_segment(self._writer))
-            self._writer = None
+            self._writer = None  # finished: nothing left for close
         return self._done
 
     def close(self) -> None:
@@ -523,10 +523,10 @@ class GenerationBuilder:
             filed = PooledSegments(self.path)
             try:
                 added = _file_all(filed.add_document, articles, prepare, progress, on_error)
+                self._segments += filed.finish()
             except BaseException:
                 filed.close()
                 raise
-            self._segments += filed.finish()
         else:
             segments, added = write_segments(self.path, articles, workers, progress, on_error)
             self._segments += segments
