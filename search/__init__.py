@@ -38,6 +38,8 @@ from search.errors import (
 )
 from search.index import Index
 from search.results import Hit, Results
+from search.synonyms import Synonyms, SynonymsError
+from search.typing import is_syllable
 from search.writing import IndexingError
 
 __all__ = [
@@ -53,5 +55,8 @@ __all__ = [
     "QueryError",
     "Results",
     "SearchError",
+    "Synonyms",
+    "SynonymsError",
+    "is_syllable",
     "limits",
 ]

@@ -37,7 +37,10 @@ def bind_address(host: str, port: int) -> str:
     type=click.IntRange(min=1),
     help="Worker processes  [default: number of CPU cores]",
 )
-def serve(index_dir: Path, host: str, port: int, workers: int | None) -> None:
+@click.option(
+    "--synonyms", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your synonyms file."
+)
+def serve(index_dir: Path, host: str, port: int, workers: int | None, synonyms: Path | None) -> None:
     """Serve the search page and the JSON API with gunicorn.
 
     Replaces this process with gunicorn, so signals (Ctrl-C, SIGTERM for a graceful stop,
@@ -47,6 +50,8 @@ def serve(index_dir: Path, host: str, port: int, workers: int | None) -> None:
     os.environ["VNSEARCH_BIND"] = bind_address(host, port)
     if workers is not None:
         os.environ["VNSEARCH_WORKERS"] = str(workers)
+    if synonyms is not None:  # read by every worker's search.Index, again whenever it changes
+        os.environ["VNSEARCH_SYNONYMS"] = str(synonyms.resolve())
     argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
     click.echo(f"vnsearch: serving {index_dir} on http://{bind_address(host, port)}/", err=True)
     os.execv(sys.executable, argv)
