@@ -210,6 +210,12 @@ Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} byte
 @strict_option
 @allow_shrink_option
 @allow_empty_option
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Segment the articles on this Dask cluster (dask.distributed, vnsearch installed on its "
+    "workers) instead of this machine's cores; the generation is written and switched here.",
+)
 @sources_argument
 def reindex(
     index_dir: Path,
@@ -218,6 +224,7 @@ def reindex(
     strict: bool,
     allow_shrink: bool,
     allow_empty: bool,
+    scheduler: str | None,
     sources: tuple[Path, ...],
 ) -> None:
     """Rebuild the index from SOURCE... as a new generation.
@@ -231,7 +238,7 @@ def reindex(
     ix = search.Index(index_dir)
     started = time.monotonic()
     share = 0.0 if allow_shrink else MIN_SHARE
-    with ix.new_generation(min_share=share, allow_empty=allow_empty) as gen:
+    with ix.new_generation(min_share=share, allow_empty=allow_empty, scheduler=scheduler) as gen:
         plan = _scan(files)
         if strict and plan.rejected:
             gen.abort()
@@ -269,6 +276,27 @@ def add(
 
 
 @main.command(epilog=WRITE_STATUS_HELP["delete"], short_help="Delete articles by id.")
+@index_option
+@click.argument("generation")
+def activate(index_dir: Path, generation: str) -> None:
+    """Verify a generation copied into the index and make it current (on a replica).
+
+    GENERATION is the name of a directory copied from the writer's index into INDEX/generations/
+    (e.g. g000007, copied with rsync, scp or any file copy). Every file is checked against the
+    generation's MANIFEST.json (names, sizes, SHA-256) and one search is run on it before it is
+    switched in; a partial, still-copying or corrupt copy is refused (exit 1) and the current
+    generation keeps serving. The generation it replaces stays, for a rollback.
+    """
+    name = Path(generation).name if "/" in generation else generation
+    info = search.Index(index_dir).activate(name)
+    size = sum(entry["size"] for entry in info["files"].values())
+    click.echo(
+        f"generation {name} is current: {info['articles']:,} articles, "
+        f"{len(info['files'])} files ({size / 1e6:.1f} MB) verified"
+    )
+
+
+@main.command(epilog=EXIT_STATUS_HELP)
 @index_option
 @click.argument("ids", metavar="ID...", nargs=-1, required=True)
 def delete(index_dir: Path, ids: tuple[str, ...]) -> None:

@@ -31,6 +31,7 @@ Articles are mappings with ``id`` (required), ``title``, ``summary``, ``body``, 
 from search import limits
 from search.complete import MAX_COMPLETIONS
 from search.errors import (
+    GenerationCopyError,
     IndexCorruptError,
     IndexFormatError,
     IndexLockedError,
@@ -46,6 +47,7 @@ from search.typing import is_syllable
 from search.writing import IndexingError
 
 __all__ = [
+    "GenerationCopyError",
     "Hit",
     "Index",
     "IndexCorruptError",

@@ -16,6 +16,8 @@ highlighting inflate the values. ``CompactPositions`` stores a posting's positio
 integers instead of a pickle, and only for the syllables that phrases and highlighting read.
 """
 
+import bisect
+import functools
 import itertools
 import operator
 import struct
@@ -29,6 +31,7 @@ import numpy as np
 from whoosh import formats
 
 from search.analysis import Analyzed, is_syllable
+from search.termpool import TermPostings
 from search.whoosh_private import (
     INT_SIZE,
     WHOOSH3_HEADER_MAGIC,
@@ -304,17 +307,25 @@ class CompactFieldWriter(W3FieldWriter):
         posting calls and column lookups were most of writing a segment). No field here has a
         spelling graph, the one thing Whoosh's loop does besides."""
         lengths = _LengthsOnce(lengths) if lengths else None
-        for fieldname, in_field in itertools.groupby(items, key=operator.itemgetter(0)):
+        terms = items.terms() if isinstance(items, TermPostings) else _by_term(items)
+        for fieldname, in_field in itertools.groupby(terms, key=operator.itemgetter(0)):
             self.start_field(fieldname, schema[fieldname])
-            for btext, postings in itertools.groupby(in_field, key=operator.itemgetter(1)):
-                _f, _t, ids, weights, values = zip(*postings, strict=True)
+            for _f, btext, ids, weights, values in in_field:
                 if ids[0] < 0:
                     raise ValueError(f"field {fieldname!r} has a spelling graph: CompactCodec writes none")
                 self.start_term(btext)
-                sizes = [lengths.doc_field_length(d, fieldname) for d in ids] if lengths else [0] * len(ids)
-                self._postwriter.add_postings(list(ids), list(weights), list(values), sizes)
+                sizes = lengths.of(ids, fieldname) if lengths else [0] * len(ids)
+                self._postwriter.add_postings(ids, weights, values, sizes)
                 self.finish_term()
             self.finish_field()
+
+
+def _by_term(items) -> Iterator[tuple[str, bytes, list, list, list]]:
+    """Sorted (field, term, docnum, weight, value) postings as (field, term, docnums, weights,
+    values) a term at a time (Whoosh's own pool, as merges and incremental writers use)."""
+    for (fieldname, btext), postings in itertools.groupby(items, key=operator.itemgetter(0, 1)):
+        _f, _t, ids, weights, values = zip(*postings, strict=True)
+        yield fieldname, btext, list(ids), list(weights), list(values)
 
 
 class _LengthsOnce:
@@ -323,13 +334,14 @@ class _LengthsOnce:
     def __init__(self, lengths):
         self._lengths, self._tables = lengths, {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+    def of(self, docnums, fieldname: str) -> list[int]:
+        """The field's length in each of ``docnums``."""
         table = self._tables.get(fieldname)
         if table is None:
             read = self._lengths.doc_field_length
-            table = [read(d, fieldname, default) for d in range(self._lengths.doc_count_all())]
+            table = [read(d, fieldname, 0) for d in range(self._lengths.doc_count_all())]
             self._tables[fieldname] = table
-        return table[docnum]
+        return [table[d] for d in docnums]
 
 
 class CompactCodec(W3Codec):
@@ -562,13 +574,16 @@ class CompactPositions(formats.Positions):
     """
 
     def word_values(self, value, analyzer, **kwargs):
+        if isinstance(value, Analyzed):
+            return _analyzed_values(value, self.field_boost)
         positions, weights = defaultdict(list), defaultdict(float)
         for key, pos, boost in _keyed(value, analyzer, kwargs):
             positions[key].append(pos)
             weights[key] += boost
-        for key, poslist in positions.items():
-            kept = poslist if is_syllable(key) else []
-            yield key, len(poslist), weights[key] * self.field_boost, self.encode(kept)
+        return (
+            (key, len(poslist), weights[key] * self.field_boost, self.encode(_kept(key, poslist)))
+            for key, poslist in positions.items()
+        )
 
     def encode(self, poslist) -> bytes:
         return pack_increasing(poslist)
@@ -581,17 +596,55 @@ class CompactPositions(formats.Positions):
         return (len(value) - 1) // UINTS[value[:1]].itemsize
 
 
+def _analyzed_values(value: Analyzed, field_boost: float) -> list[tuple[str, int, float, bytes]]:
+    """``word_values`` for tokens an indexing worker already made, in one pass over plain tuples:
+    no Whoosh Token objects, and each token's boost found by bisecting the boosted ranges (filing
+    postings once cost as much as segmenting the text)."""
+    ends = [end for end, _weight in value.boosts]
+    weights_of = [weight for _end, weight in value.boosts] + [1.0]
+    positions: dict[str, list[int]] = {}
+    weights: dict[str, float] = {}
+    for key, pos, start, _end in value.tokens:
+        boost = weights_of[bisect.bisect_right(ends, start)] if ends else 1.0
+        held = positions.get(key)
+        if held is None:
+            positions[key] = [pos]
+            weights[key] = boost
+        else:
+            held.append(pos)
+            weights[key] += boost
+    return [
+        (key, len(poslist), weights[key] * field_boost, pack_increasing(_kept(key, poslist)))
+        for key, poslist in positions.items()
+    ]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _keeps_positions(key: str) -> bool:
+    return is_syllable(key)
+
+
+def _kept(key: str, poslist: list[int]) -> list[int]:
+    """The positions a key's postings keep: a syllable's all, a word's or compound's none."""
+    return poslist if _keeps_positions(key) else []
+
+
 def _keyed(value, analyzer, kwargs) -> Iterator[tuple[str, int, float]]:
-    """(key, position, boost) of each token; tokens an indexing worker already made are replayed
-    without Whoosh's Token objects (a tenth of the workers' time went into them)."""
-    if isinstance(value, Analyzed):
-        return ((key, pos, value.boost(start)) for key, pos, start, _end in value.tokens)
+    """(key, position, boost) of each token of a plain string value."""
     kwargs = {**kwargs, "positions": True, "boosts": True}
     return ((t.text, t.pos, t.boost) for t in formats.tokens(value, analyzer, kwargs))
 
 
+_SINGLE = [b"B" + bytes((n,)) for n in range(256)]
+
+
 def pack_increasing(numbers: list[int]) -> bytes:
     """Non-decreasing integers as a type code and their deltas in the smallest unsigned type."""
+    if len(numbers) <= 1:  # most postings: a word or a syllable once in the article
+        if not numbers:
+            return b"B"
+        if numbers[0] <= 0xFF:
+            return _SINGLE[numbers[0]]
     deltas = [n - prev for prev, n in zip([0, *numbers], numbers, strict=False)]
     code = _uint_code(max(deltas, default=0))
     return code + _uint_bytes(code, deltas)

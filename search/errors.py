@@ -41,3 +41,7 @@ class IndexFormatError(IndexCorruptError):
 
 class IndexUnreadableError(IndexCorruptError):
     """The index directory or its files cannot be read (permissions, I/O errors)."""
+
+
+class GenerationCopyError(SearchError):
+    """A generation copied to a replica is partial, corrupt or not a generation: not activated."""

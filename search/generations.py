@@ -7,6 +7,7 @@
     DIR/generations/g000008.building/   a rebuild in progress (never read)
     DIR/write.lock               flock'ed by the one writer; holds its pid
     DIR/generations/g000007/FORMAT      the on-disk format version it was written in
+    DIR/generations/g000007/MANIFEST.json   its files, sizes and SHA-256 (search/manifest.py)
 
 Durability: every file of a new generation and its directory are fsync'd before the generation is
 renamed into place, the ``generations`` directory after that rename, the pointer before it replaces
@@ -20,11 +21,14 @@ when its holder dies, so a killed reindex never blocks the next one.
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from search import manifest
 from search.errors import (
+    GenerationCopyError,
     IndexCorruptError,
     IndexFormatError,
     IndexLockedError,
@@ -43,6 +47,7 @@ COMPLETIONS = "completions.npz"  # search.complete's candidates for search-as-yo
 # completions file (search.complete)
 FORMAT_VERSION = 3
 REBUILD = "rebuild it with 'vnsearch reindex'"
+NAME = re.compile(r"g\d{6}")
 
 
 def generations_dir(root: Path) -> Path:
@@ -134,6 +139,53 @@ def fsync_tree(path: Path) -> None:
         fsync_dir(Path(dirpath))
 
 
+def write_manifest(path: Path, name: str, articles: int) -> None:
+    """List the generation's files with their sizes and hashes, for replicas to check copies by."""
+    manifest.write(path, name, FORMAT_VERSION, articles)
+
+
+def copied(root: Path, name: str) -> Path:
+    """The generation ``name`` copied into ``root``, checked whole against its manifest and format;
+    ``GenerationCopyError`` says what is wrong (nothing is changed)."""
+    if not NAME.fullmatch(name):
+        raise GenerationCopyError(
+            f"{name!r} is not a generation name (g followed by six digits, e.g. g000007)"
+        )
+    path = generations_dir(root) / name
+    if not path.is_dir():
+        raise GenerationCopyError(
+            f"no generation {name} in {generations_dir(root)}: copy the writer's "
+            f"generations/{name} directory there first"
+        )
+    try:
+        check_format(path)
+    except IndexFormatError as exc:
+        raise GenerationCopyError(str(exc)) from None
+    found = manifest.verify(path)
+    if found.get("generation") != name:
+        raise GenerationCopyError(
+            f"{path} holds generation {found.get('generation')!r} by its manifest, not {name}: "
+            "copy each generation under its own name"
+        )
+    return path
+
+
+def activated(root: Path, name: str, previous: str | None) -> None:
+    """Make a verified copy current (durably), keeping the one it replaces for a rollback; older
+    generations go. Generations numbered above both may be copies in progress: they stay."""
+    fsync_tree(generations_dir(root) / name)
+    switch(root, name)
+    keep = {name, previous}
+    lowest = min(_number(n) for n in keep if n)
+    for path in _entries(root):
+        if path.name not in keep and NAME.fullmatch(path.name) and _number(path.name) < lowest:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _number(name: str) -> int:
+    return int(name[1:7])
+
+
 def write_format(path: Path) -> None:
     """Record the format a new generation is written in (made durable with the generation)."""
     (path / FORMAT).write_text(f"{FORMAT_VERSION}\n", encoding="ascii")
@@ -193,7 +245,7 @@ def _current_count(root: Path) -> int:
 def remove_orphans(path: Path, live: set[str]) -> None:
     """Delete what a killed writer left in a live generation: files its table of contents does
     not name, temporary directories (we hold the lock; readers only open named files)."""
-    keep = live | {FORMAT, "MAIN_WRITELOCK", COMPLETIONS}
+    keep = live | {FORMAT, manifest.NAME, "MAIN_WRITELOCK", COMPLETIONS}
     for entry in path.iterdir():
         if entry.name in keep:
             continue

@@ -17,8 +17,8 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring
 
-from search import complete, generations, searching
-from search.errors import IndexCorruptError, IndexUnreadableError
+from search import complete, generations, manifest, searching
+from search.errors import GenerationCopyError, IndexCorruptError, IndexUnreadableError
 from search.query import DEFAULT_TUNING, TEXT, Tuning
 from search.results import Hit, Results
 from search.synonyms import Synonyms, from_environment
@@ -280,14 +280,36 @@ class Index:
     # --- writing -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def new_generation(self, min_share: float = 0.0, allow_empty: bool = True) -> Iterator[GenerationBuilder]:
+    def new_generation(
+        self, min_share: float = 0.0, allow_empty: bool = True, scheduler: str | None = None
+    ) -> Iterator[GenerationBuilder]:
         """Build a complete new generation; it becomes current only if the block ends cleanly, and
         only with at least ``min_share`` of the current one's articles (and any, unless
-        ``allow_empty``): otherwise ``IndexShrinkError`` and the current generation stays."""
+        ``allow_empty``): otherwise ``IndexShrinkError`` and the current generation stays. With a
+        Dask ``scheduler`` address (tcp://HOST:PORT), the articles are segmented on its cluster."""
         with generations.write_lock(self.path):
-            builder = GenerationBuilder(self.path, self.workers, min_share, allow_empty)
+            builder = GenerationBuilder(self.path, self.workers, min_share, allow_empty, scheduler)
             with _finished(builder) as b:
                 yield b
+
+    def activate(self, name: str) -> dict:
+        """Make a generation copied into this index (rsync, scp, any copy) current, as a replica
+        does: its files are checked against its manifest and it must answer a probe search first.
+        A partial or corrupt copy raises ``GenerationCopyError`` and the current generation stays.
+        Returns the generation's manifest."""
+        with generations.write_lock(self.path):
+            path = generations.copied(self.path, name)
+            try:
+                searcher = whoosh_index.open_dir(str(path)).searcher(weighting=WEIGHTING)
+                self._probe(searcher)
+            except Exception as exc:
+                raise GenerationCopyError(
+                    f"generation {name} matches its manifest but cannot be searched "
+                    f"({type(exc).__name__}: {exc}); the current generation stays"
+                ) from exc
+            searcher.close()
+            generations.activated(self.path, name, _current_or_none(self.path))
+            return manifest.read(path)
 
     @contextlib.contextmanager
     def updating(self) -> Iterator[Updater]:
@@ -320,6 +342,15 @@ def results_bytes(res: Results) -> int:
     # CPython keeps Vietnamese text as 2 bytes a character (4 beyond the BMP); each Hit and its
     # strings cost about 600 bytes of object headers.
     return 500 + 2 * strings + facets + 600 * len(res.hits)
+
+
+def _current_or_none(root: Path) -> str | None:
+    """The current generation, None when a replica's pointer is missing or broken (its first
+    activation is what makes one)."""
+    try:
+        return generations.current(root)
+    except IndexCorruptError:
+        return None
 
 
 def _size(path: Path) -> int:

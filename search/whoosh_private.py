@@ -49,6 +49,9 @@ LEAF_MATCHER_ATTRS = (
     "_read_values",
 )  # fmt: skip
 FIELD_WRITER_ATTRS = ("_postwriter",)
+# SegmentWriter attributes: its posting pool (replaced by search.termpool.TermPool; Whoosh calls its
+# add, iter_postings and cleanup) and whether it got a document.
+SEGMENT_WRITER_ATTRS = ("pool", "_added", "_finalize_segment", "_close_segment")
 CODEC_ATTRS = ("_blocklimit", "_compression", "_inlinelimit")
 COMPOUND_ATTRS = ("_source",)
 BUFFER_FILE_ATTRS = ("_name", "file")
@@ -82,15 +85,25 @@ __all__ = [
 ]
 
 
-def segment_writer(ix: whoosh_index.Index, limitmb: int, codec: W3Codec) -> SegmentWriter:
-    """A writer for one worker's own segment: no Whoosh lock (the parent holds vnsearch's)."""
-    return SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec)
+def segment_writer(ix: whoosh_index.Index, limitmb: int, codec: W3Codec, pool=None) -> SegmentWriter:
+    """A writer for one worker's own segment: no Whoosh lock (the parent holds vnsearch's); with
+    ``pool``, postings go there instead of Whoosh's sorting pool (``search.termpool.TermPool``)."""
+    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec)
+    if pool is not None:
+        writer.pool = pool
+    return writer
 
 
 def finish_segment(writer: SegmentWriter) -> object | None:
     """Write the segment and return it for the parent to list, as Whoosh's own multi-process
     writer does; None when the writer got no document."""
     return writer._finalize_segment() if writer._added else None
+
+
+def close_segment(writer: SegmentWriter) -> None:
+    """Close the files of a segment being written, leaving the temporary directory that other
+    writers of the generation share (``cancel`` would delete it under them)."""
+    writer._close_segment()
 
 
 def list_segments(writer: SegmentWriter, segments: list) -> None:

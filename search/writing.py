@@ -29,6 +29,7 @@ from search.analysis import Analyzed, is_syllable, joined, segment_article, text
 from search.codec import CompactCodec, pack_increasing
 from search.errors import IndexCorruptError, SearchError
 from search.schema import FOLDED_SUFFIX, Postings, build_schema, display_fields
+from search.termpool import TermPool
 from search.text import nfc
 from search.whoosh_private import FileStorage
 
@@ -36,6 +37,9 @@ Progress = Callable[[int], None] | None
 # Called with an article that could not be indexed and the reason; the rest is still indexed.
 OnError = Callable[[Mapping, str], None] | None
 WRITER_LIMIT_MB = 256
+# Postings a segment worker holds before it finishes that segment and starts another (TermPool's
+# estimate): with pyvi's model and the process itself, a worker stays under 1 GB at any size.
+POOL_LIMIT_MB = 512
 CHUNK = 16
 IN_FLIGHT_PER_WORKER = 4
 POLL_SECONDS = 0.5  # how often a parent waiting on its workers checks that they are all alive
@@ -286,11 +290,15 @@ def _as_datetime(value: object) -> dt.datetime | None:
 
 
 def _file_all(
-    write: Callable, articles: Iterable[Mapping], workers: int | None, progress: Progress, on_error: OnError
+    write: Callable,
+    articles: Iterable[Mapping],
+    prepare: Callable[[Iterable[Mapping]], Iterator[dict | Failed]],
+    progress: Progress,
+    on_error: OnError,
 ) -> int:
-    """Hand each prepared document to the Whoosh writer; returns how many."""
+    """Hand each document ``prepare`` made to the Whoosh writer; returns how many."""
     n = 0
-    for doc in prepare_many(_checked_ids(articles), workers):
+    for doc in prepare(_checked_ids(articles)):
         if isinstance(doc, Failed):
             _failed(doc, on_error)
         else:
@@ -332,11 +340,15 @@ def write_segments(
 
 
 def _segment_worker(path: str, jobs, results, parent: int) -> None:
-    """Add every chunk of articles to one new segment; report progress, then the segment."""
+    """Add every chunk of articles to new segments; report progress, then the segments.
+
+    Postings are held per term (``TermPool``) and written in term order when a segment is
+    finished: no sort of every posting, no spilled runs to merge. A pool that reaches
+    ``POOL_LIMIT_MB`` finishes its segment and the worker starts another, so memory stays bounded
+    for any archive."""
     _exit_with(parent)
     try:
-        ix = whoosh_index.open_dir(path)
-        writer = whoosh_private.segment_writer(ix, WRITER_LIMIT_MB, CompactCodec())
+        segments = PooledSegments(path)
         while (chunk := jobs.get()) is not None:
             failures = []
             for article in chunk:
@@ -344,11 +356,45 @@ def _segment_worker(path: str, jobs, results, parent: int) -> None:
                 if isinstance(doc, Failed):
                     failures.append((doc.article, doc.reason))
                 else:
-                    writer.add_document(**doc)
+                    segments.add_document(**doc)
             results.put(("added", (len(chunk) - len(failures), failures)))
-        results.put(("segment", whoosh_private.finish_segment(writer)))
+        results.put(("segments", segments.finish()))
     except BaseException as exc:  # as text: an exception that cannot be pickled would be lost
         results.put(("error", _describe(exc)))
+
+
+class PooledSegments:
+    """Documents filed into new segments of the generation at ``path`` through a ``TermPool``; a
+    full pool finishes its segment and the next document starts another. ``finish`` returns the
+    segments for the generation's commit to list.
+
+    A segment writer is opened only for a document to file: Whoosh's writers of one generation
+    share a temporary directory, so one must never be cancelled while another writes."""
+
+    def __init__(self, path: str | Path):
+        self._ix = whoosh_index.open_dir(str(path))
+        self._writer, self._done = None, []
+
+    def add_document(self, **doc) -> None:
+        if self._writer is None:
+            pool = TermPool(POOL_LIMIT_MB * 2**20)
+            self._writer = whoosh_private.segment_writer(self._ix, WRITER_LIMIT_MB, CompactCodec(), pool=pool)
+        self._writer.add_document(**doc)
+        if self._writer.pool.full():
+            self._done.append(whoosh_private.finish_segment(self._writer))
+            self._writer = None
+
+    def finish(self) -> list:
+        if self._writer is not None:
+            self._done.append(whoosh_private.finish_segment(self._writer))
+            self._writer = None  # finished: nothing left for close
+        return self._done
+
+    def close(self) -> None:
+        """Close the open segment's files, when the generation they belong to is discarded."""
+        if self._writer is not None:
+            whoosh_private.close_segment(self._writer)
+            self._writer = None
 
 
 def _exit_with(parent: int) -> None:
@@ -380,7 +426,7 @@ class _Reports(_Waiting):
     def segments(self) -> list:
         while len(self.done) < len(self.procs):
             self._drain(block=True)
-        return [s for s in self.done if s is not None]
+        return [segment for segments in self.done for segment in segments]
 
     def _drain(self, block: bool) -> None:
         while True:
@@ -392,7 +438,7 @@ class _Reports(_Waiting):
                     _failed(Failed(article, reason), self.on_error)
                 if self.progress:
                     self.progress(added + len(failures))
-            elif kind == "segment":
+            elif kind == "segments":
                 self.done.append(value)
             elif not kind:
                 return
@@ -435,10 +481,16 @@ class GenerationBuilder:
     """
 
     def __init__(
-        self, root: Path, workers: int | None = None, min_share: float = 0.0, allow_empty: bool = True
+        self,
+        root: Path,
+        workers: int | None = None,
+        min_share: float = 0.0,
+        allow_empty: bool = True,
+        scheduler: str | None = None,
     ):
         self.root = root
         self.workers = workers
+        self.scheduler = scheduler  # a Dask scheduler's address: articles are prepared on its cluster
         self.min_share, self.allow_empty = min_share, allow_empty
         generations.remove_unfinished(root)  # leftovers of a killed or failed build
         self.name = generations.next_name(root)
@@ -462,8 +514,20 @@ class GenerationBuilder:
         An article whose analysis fails is handed to ``on_error`` with the reason (raised as a
         ``ValueError`` without one); the others are still added."""
         workers = _workers(self.workers)
-        if workers == 1:
-            added = _file_all(self._writer.add_document, articles, 1, progress, on_error)
+        if self.scheduler or workers == 1:  # prepared on a Dask cluster or here, filed here
+            if self.scheduler:
+                from search.distributed import prepare_on_cluster
+
+                prepare = functools.partial(prepare_on_cluster, self.scheduler)
+            else:
+                prepare = functools.partial(prepare_many, workers=1)
+            filed = PooledSegments(self.path)
+            try:
+                added = _file_all(filed.add_document, articles, prepare, progress, on_error)
+                self._segments += filed.finish()
+            except BaseException:
+                filed.close()
+                raise
         else:
             segments, added = write_segments(self.path, articles, workers, progress, on_error)
             self._segments += segments
@@ -486,6 +550,7 @@ class GenerationBuilder:
                 whoosh_private.list_segments(self._writer, self._segments)
                 self._writer.commit(merge=False)  # big segments stay apart: merging is one core's work
                 complete.write(self.path)
+                generations.write_manifest(self.path, self.name, self.added)
                 generations.publish(self.root, self.path, self.name)
             except BaseException:
                 with contextlib.suppress(Exception):  # close what the failed commit left open
@@ -522,6 +587,7 @@ class Updater:
                 "rebuild it with 'vnsearch reindex'"
             )
         generations.remove_orphans(path, whoosh_private.live_files(ix))
+        self._ix, self._path, self._name = ix, path, name
         self._writer = _writer(ix)
 
     def upsert(self, article: Mapping) -> None:
@@ -530,13 +596,18 @@ class Updater:
     def upsert_many(
         self, articles: Iterable[Mapping], progress: Progress = None, on_error: OnError = None
     ) -> int:
-        return _file_all(self._writer.update_document, articles, self.workers, progress, on_error)
+        prepare = functools.partial(prepare_many, workers=self.workers)
+        return _file_all(self._writer.update_document, articles, prepare, progress, on_error)
 
     def delete(self, article_id: str) -> int:
         return self._writer.delete_by_term("id", article_id)
 
     def finish(self, ok: bool) -> None:
-        if ok:
-            self._writer.commit()
-        else:
+        if not ok:
             self._writer.cancel()
+            return
+        self._writer.commit()
+        with self._ix.reader() as reader:  # the manifest follows the commit: replicas copy both
+            articles = reader.doc_count()
+        generations.write_manifest(self._path, self._name, articles)
+        generations.fsync_dir(self._path)

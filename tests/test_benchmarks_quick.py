@@ -101,3 +101,23 @@ def test_suggest_latency_benchmark_times_the_core_and_the_api():
     out = quick("suggest_latency.py")
     assert "| `Index.complete` |" in out and "| `GET /api/suggest`" in out and "p95" in out
     assert "| `thanh ph` | thành phố" in out
+
+
+@pytest.mark.skipif(
+    not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed"
+)
+def test_rollout_benchmark_fails_no_request_while_replicas_switch_generation():
+    out = quick("rollout.py")  # exits 1 on any failed request or an old answer after the rollout
+    assert "| **all** |" in out and "**0** |" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_growth_benchmark_measures_each_size_and_fits_the_growth():
+    out = quick("growth.py")
+    assert "| 150 |" in out and "| 300 |" in out and "Fitted growth" in out and "p95 reaches 100 ms" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_dask_benchmark_builds_the_same_generation_with_1_and_2_workers():
+    out = quick("dask_speedup.py")  # exits non-zero when the builds' counts disagree
+    assert "LocalCluster of 1 worker" in out and "LocalCluster of 2 worker" in out
