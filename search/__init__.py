@@ -23,9 +23,11 @@ Articles are mappings with ``id`` (required), ``title``, ``summary``, ``body``, 
 (``datetime.date``/``datetime``/None), ``category``, ``source`` and ``url``.
 
 ``search.limits`` declares the request limits (query length, page size, depth) every layer uses.
+``search.analytics`` is the log of what readers searched for (written by web/, read by
+``vnsearch report``).
 """
 
-from search import limits
+from search import analytics, limits
 from search.errors import (
     IndexCorruptError,
     IndexFormatError,
@@ -51,5 +53,6 @@ __all__ = [
     "QueryError",
     "Results",
     "SearchError",
+    "analytics",
     "limits",
 ]

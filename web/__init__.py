@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from web import api, errors, formatting, pages, security
+from web import analytics, api, errors, formatting, metrics, pages, security
 from web.index import IndexHolder
 
 DEFAULTS: dict[str, Any] = {
@@ -35,4 +35,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     formatting.register(app)
+    analytics.init_app(app)  # VNSEARCH_ANALYTICS=0 turns the search log off
+    metrics.init_app(app)
     return app

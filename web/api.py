@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, request
 
+from web import analytics
 from web.index import current_index, run_search
 from web.openapi import openapi_document
 from web.params import ParamError, parse_search_args, parse_size
@@ -27,7 +28,10 @@ def get(rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 @get("/api/search")
 def search() -> dict[str, Any]:
-    return results_json(run_search(parse_search_args(request.args)))
+    params = parse_search_args(request.args)
+    results = run_search(params)
+    analytics.record("api", params, results)
+    return results_json(results)
 
 
 @get("/api/articles/<article_id>")

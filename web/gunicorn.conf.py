@@ -7,6 +7,8 @@ connections from exhausting the workers when a client reaches gunicorn directly.
 """
 
 import os
+import shutil
+import tempfile
 
 wsgi_app = "web:create_app()"
 bind = [os.environ.get("VNSEARCH_BIND", "127.0.0.1:8000")]
@@ -30,3 +32,31 @@ limit_request_line = 8190
 proc_name = "vnsearch"
 # No runtime control socket (gunicorn ≥ 25): it would be shared by every server of this user.
 control_socket_disable = True
+
+# /metrics counts every worker (web/metrics.py): prometheus-client's multiprocess mode keeps each
+# worker's counts in files in this directory. It must be set before the app (and with it
+# prometheus_client) is imported, so it is set here; a directory made here is removed on exit.
+# (A reload, SIGHUP, reads this file again: the variable is set by then and the directory stays.)
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vnsearch-metrics-")
+    os.environ["VNSEARCH_MADE_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def on_starting(server):
+    """Counts left by an earlier server in a directory given by the operator start again at zero."""
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.endswith(".db"):
+            os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ.get("VNSEARCH_MADE_METRICS_DIR") == os.environ["PROMETHEUS_MULTIPROC_DIR"]:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

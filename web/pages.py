@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, render_template, request
 
 import search
+from web import analytics
 from web.charts import chosen_year, month_chart, year_chart
 from web.index import current_index, run_search
 from web.navigation import date_presets, pagination, search_url
@@ -23,6 +24,8 @@ def search_page() -> str:
     """The search page; with no words and no filter, the landing page with index stats."""
     params = parse_search_args(request.args)
     results = None if params.is_blank else run_search(params)
+    if results is not None:
+        analytics.record("page", params, results)
     return render_search(params, results)
 
 
