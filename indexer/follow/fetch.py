@@ -95,8 +95,9 @@ class Fetcher:
             maxsize=1,
             retries=retry,
             timeout=urllib3.Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
+        # Given with each request: urllib3 replaces a pool's default headers with a request's own.
+        self._headers = {"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"}
 
     def close(self) -> None:
         self._http.clear()
@@ -181,19 +182,25 @@ class Fetcher:
         host = urlsplit(url).netloc
         self._take_turn(host)
         try:
-            response = self._http.request("GET", url, headers=headers, preload_content=False)
+            response = self._http.request(
+                "GET", url, headers={**self._headers, **headers}, preload_content=False
+            )
         except urllib3.exceptions.MaxRetryError as exc:
             raise FetchError(url, "cannot connect", _reason(exc.reason), transient=True) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise FetchError(url, "cannot connect", _reason(exc), transient=True) from None
         finally:
             self._next_at[host] = time.monotonic() + self._interval(host)
+        complete = False
         try:
             if response.status in (429, 503):
                 self._pause_host(host, response.headers.get("Retry-After"))
             body = self._read(url, response, limit) if response.status == 200 else b""
+            complete = response.status == 200
             return _Raw(url, response.status, response.headers, response.reason or "", body)
         finally:
+            if not complete:  # an unread body (an error page, a cut-off read) must not reach the next request
+                response.close()
             response.release_conn()
 
     def _read(self, url: str, response: urllib3.BaseHTTPResponse, limit: int) -> bytes:

@@ -48,13 +48,13 @@ class Listing:
     truncated: bool = False  # more than ``max_urls`` entries: the rest were not read
 
 
-def read_listing(url: str, body: bytes, max_bytes: int, max_urls: int) -> Listing:
+def read_listing(url: str, body: bytes, max_bytes: int, max_urls: int, content_type: str = "") -> Listing:
     """The links of a feed or sitemap fetched from ``url`` (relative links resolved against it)."""
     body = _gunzipped(body, max_bytes)
     root = _root_name(body)
     if root in ("urlset", "sitemapindex"):
         return _sitemap(url, body, max_urls)
-    return _feed(url, body, max_urls)
+    return _feed(url, body, max_urls, content_type)
 
 
 def _gunzipped(body: bytes, max_bytes: int) -> bytes:
@@ -91,13 +91,17 @@ def _sitemap(url: str, body: bytes, max_urls: int) -> Listing:
     truncated = False
     try:
         for _event, element in etree.iterparse(io.BytesIO(body), events=("end",), **_SAFE):
-            name = etree.QName(element).localname
+            name = etree.QName(element).localname if isinstance(element.tag, str) else ""
             if name not in ("url", "sitemap"):
                 continue
             if len(links) + len(children) >= max_urls:
                 truncated = True
                 break
-            fields = {etree.QName(child).localname: (child.text or "").strip() for child in element.iter()}
+            fields = {
+                etree.QName(child).localname: (child.text or "").strip()
+                for child in element.iter()
+                if isinstance(child.tag, str)  # not a comment or an unexpanded entity
+            }
             _forget(element)
             loc = fields.get("loc")
             if not loc or not _http(urljoin(url, loc)):
@@ -118,8 +122,9 @@ def _sitemap(url: str, body: bytes, max_urls: int) -> Listing:
     return Listing(kind, links, children, truncated=truncated)
 
 
-def _feed(url: str, body: bytes, max_urls: int) -> Listing:
-    parsed = feedparser.parse(body, response_headers={"content-location": url}, sanitize_html=False)
+def _feed(url: str, body: bytes, max_urls: int, content_type: str) -> Listing:
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
     entries = parsed.entries
     problem = parsed.get("bozo_exception") if parsed.bozo else None
     if problem is not None and not isinstance(problem, _BENIGN):
@@ -131,14 +136,15 @@ def _feed(url: str, body: bytes, max_urls: int) -> Listing:
         link = urljoin(url, entry.get("link") or "")
         if not _http(link):
             continue
-        updated = entry.get("updated_parsed") or entry.get("published_parsed")
+        # dict.get: feedparser's own get() maps a missing "updated" to "published" with a warning
+        updated = dict.get(entry, "updated_parsed") or dict.get(entry, "published_parsed")
         tags = entry.get("tags") or []
         links.append(
             Link(
                 link,
                 time.strftime("%Y-%m-%dT%H:%M:%SZ", updated) if updated else None,
                 title=entry.get("title") or None,
-                date=_datetime(entry.get("published") or entry.get("updated")),
+                date=_datetime(dict.get(entry, "published") or dict.get(entry, "updated")),
                 summary=_plain(entry.get("summary")),
                 category=(tags[0].get("term") or None) if tags else None,
             )

@@ -56,16 +56,19 @@ class Follower:
         return self._stop.is_set()
 
     def run(self, once: bool = False) -> None:
-        """Follow until stopped; with ``once``, until every source was polled and every page that
-        can be fetched now was (a page waiting for a retry is left for the next run)."""
+        """Follow until stopped; with ``once``, until every source was polled (due or not) and
+        every page that can be fetched now was (a page waiting for a retry is left for the next run)."""
+        first = True
         try:
             while not self.stopping:
-                polled = self._poll_due()
+                polled = self._poll_due(everything=once and first)
+                first = False
                 fetched = self._fetch_ready()
-                if self.batch and (once or self._batch_due() or not fetched):
+                waiting = bool(self.state.todo(time.time(), 1))  # due pages, maybe not their hosts' turn
+                if self._batch_due() or not waiting:  # no page to add: commit at once, for freshness
                     self.flush()
                 self._write_metrics()
-                if once and not polled and not fetched:
+                if once and not polled and not waiting:
                     break
                 if not polled and not fetched:
                     self._stop.wait(self._idle_seconds())
@@ -79,8 +82,9 @@ class Follower:
 
     # --- sources -----------------------------------------------------------------------------
 
-    def _poll_due(self) -> int:
-        due = self.state.due_sources(self.settings.sources, time.time())
+    def _poll_due(self, everything: bool = False) -> int:
+        """Poll the sources whose time has come (all of them, for the first pass of ``once``)."""
+        due = self.state.due_sources(self.settings.sources, float("inf") if everything else time.time())
         for source in due:
             if self.stopping:
                 break
@@ -103,7 +107,11 @@ class Follower:
             return
         try:
             listing = read_listing(
-                url, response.body, self.settings.max_feed_bytes, self.settings.max_sitemap_urls
+                url,
+                response.body,
+                self.settings.max_feed_bytes,
+                self.settings.max_sitemap_urls,
+                response.content_type,
             )
         except ListingError as exc:
             self._source_failed(source, interval, f"{url}: {exc}", "malformed")
