@@ -37,7 +37,12 @@ def bind_address(host: str, port: int) -> str:
     type=click.IntRange(min=1),
     help="Worker processes  [default: number of CPU cores]",
 )
-def serve(index_dir: Path, host: str, port: int, workers: int | None) -> None:
+@click.option(
+    "--analytics/--no-analytics",
+    default=None,
+    help="Record searches for `vnsearch report` (sets VNSEARCH_ANALYTICS)  [default: on]",
+)
+def serve(index_dir: Path, host: str, port: int, workers: int | None, analytics: bool | None) -> None:
     """Serve the search page and the JSON API with gunicorn.
 
     Replaces this process with gunicorn, so signals (Ctrl-C, SIGTERM for a graceful stop,
@@ -47,6 +52,8 @@ def serve(index_dir: Path, host: str, port: int, workers: int | None) -> None:
     os.environ["VNSEARCH_BIND"] = bind_address(host, port)
     if workers is not None:
         os.environ["VNSEARCH_WORKERS"] = str(workers)
+    if analytics is not None:
+        os.environ["VNSEARCH_ANALYTICS"] = "1" if analytics else "0"
     argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
     click.echo(f"vnsearch: serving {index_dir} on http://{bind_address(host, port)}/", err=True)
     os.execv(sys.executable, argv)
