@@ -42,6 +42,7 @@ class Asked:
     status: int
     conditional: bool
     user_agent: str
+    at: float = field(default_factory=time.monotonic)  # when the request was answered
 
 
 class Portal:

@@ -72,3 +72,8 @@ def test_suggestion_benchmark_reports_exact_and_per_syllable_restores():
 def test_question_benchmark_reports_mrr_as_written_and_folded():
     out = quick("questions.py")
     assert "| as written |" in out and "| no diacritics |" in out and "MRR@10" in out
+
+
+def test_freshness_benchmark_times_an_article_from_the_feed_to_the_search_api():
+    out = quick("freshness.py")
+    assert "| trial | wait for the poll s |" in out and "Target ≤ 60 s: met" in out
