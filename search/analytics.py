@@ -135,7 +135,10 @@ class SearchLog:
         """Write what is queued and stop the writer (at process exit)."""
         if self._queue is None or self._pid != os.getpid() or self._thread is None:
             return
-        self._queue.put(None)
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return
         self._thread.join(timeout)
 
     def _write_loop(self) -> None:

@@ -7,6 +7,7 @@ connections from exhausting the workers when a client reaches gunicorn directly.
 """
 
 import os
+import secrets
 import shutil
 import tempfile
 
@@ -34,12 +35,16 @@ proc_name = "vnsearch"
 control_socket_disable = True
 
 # /metrics counts every worker (web/metrics.py): prometheus-client's multiprocess mode keeps each
-# worker's counts in files in this directory. It must be set before the app (and with it
-# prometheus_client) is imported, so it is set here; a directory made here is removed on exit.
-# (A reload, SIGHUP, reads this file again: the variable is set by then and the directory stays.)
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vnsearch-metrics-")
-    os.environ["VNSEARCH_MADE_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+# worker's counts in files in PROMETHEUS_MULTIPROC_DIR. It must be set before the app (and with it
+# prometheus_client) is imported, so it is chosen here (web/metrics.py makes the directory); one
+# chosen here is removed on exit by this server, whose pid it records. A directory another server
+# chose, seen in an inherited environment, is not shared: this server chooses its own. A reload
+# (SIGHUP) reads this file again in the same process and keeps the directory.
+_owner = os.environ.get("VNSEARCH_METRICS_DIR_OWNER")
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR") or (_owner and _owner != str(os.getpid())):
+    _name = f"vnsearch-metrics-{os.getpid()}-{secrets.token_hex(4)}"
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(tempfile.gettempdir(), _name)
+    os.environ["VNSEARCH_METRICS_DIR_OWNER"] = str(os.getpid())
 
 
 def on_starting(server):
@@ -58,5 +63,5 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if os.environ.get("VNSEARCH_MADE_METRICS_DIR") == os.environ["PROMETHEUS_MULTIPROC_DIR"]:
+    if os.environ.get("VNSEARCH_METRICS_DIR_OWNER") == str(os.getpid()):
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

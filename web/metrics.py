@@ -1,7 +1,8 @@
 """``/metrics``: Prometheus text format, counted across every gunicorn worker.
 
 prometheus-client's multiprocess mode: each worker writes its counters and histograms to files in
-``PROMETHEUS_MULTIPROC_DIR`` (web/gunicorn.conf.py makes and cleans one, and marks dead workers);
+``PROMETHEUS_MULTIPROC_DIR`` (web/gunicorn.conf.py chooses one, removes it on exit and marks dead
+workers; this module makes it);
 a scrape, answered by any worker, adds them all up. Without that variable (the Flask test client,
 ``flask run``) the process's own registry is served. Gauges that describe the index (generation,
 articles, newest article) are read at scrape time, and the counters of ``vnsearch follow`` come
@@ -37,6 +38,10 @@ from web.index import current_index
 FOLLOW_FILE = "follow.prom"  # written by `vnsearch follow` beside the index
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Decided once, as prometheus_client decides it when first imported: per-process files or not.
+MULTIPROCESS = bool(os.environ.get(MULTIPROC_ENV))
+if MULTIPROCESS:
+    os.makedirs(os.environ[MULTIPROC_ENV], mode=0o700, exist_ok=True)
 
 REQUESTS = Counter(
     "vnsearch_http_requests", "HTTP requests answered, by endpoint and status.", ["endpoint", "status"]
@@ -90,7 +95,7 @@ def scrape() -> Response:
     current = CollectorRegistry(auto_describe=False)
     current.register(_IndexCollector(index))
     current.register(_FollowCollector(index.path / FOLLOW_FILE))
-    if os.environ.get(MULTIPROC_ENV):
+    if MULTIPROCESS:
         counted = CollectorRegistry()
         multiprocess.MultiProcessCollector(counted)
     else:

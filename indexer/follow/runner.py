@@ -27,6 +27,7 @@ from indexer.records import Rejection
 log = logging.getLogger("vnsearch.follow")
 TODO_CHUNK = 64  # pending pages read from the state at a time
 IDLE_MAX = 5.0  # seconds the loop sleeps at most before looking again
+METRICS_SECONDS = 1.0  # follow.prom is rewritten at most this often (and at the end)
 
 
 class Follower:
@@ -42,11 +43,13 @@ class Follower:
         self.settings = settings
         self.index = search.Index(index_dir, workers=settings.workers)
         self.state = State(state_path or index_dir / FILE_NAME)
+        self.state.configured(settings.sources)
         self.metrics_path = metrics_path or index_dir / metrics.FILE_NAME
         self._stop = threading.Event()
         self.fetcher = Fetcher(settings, wait=self._stop.wait)
         self.batch: list[tuple[str, dict, Response]] = []
         self.batch_started: float | None = None
+        self._metrics_written = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -76,7 +79,7 @@ class Follower:
             pass
         finally:
             self.flush()
-            self._write_metrics()
+            self._write_metrics(force=True)
             self.fetcher.close()
             self.state.close()
 
@@ -263,7 +266,10 @@ class Follower:
             waits.append(self.settings.batch_seconds - (time.monotonic() - self.batch_started))
         return max(0.05, min(waits))
 
-    def _write_metrics(self) -> None:
+    def _write_metrics(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._metrics_written < METRICS_SECONDS:
+            return
+        self._metrics_written = time.monotonic()
         try:
             metrics.write(self.metrics_path, self.state)
         except OSError as exc:

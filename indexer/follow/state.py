@@ -77,10 +77,14 @@ class State:
 
     # --- sources -----------------------------------------------------------------------------
 
+    def configured(self, roots: Iterable[str]) -> None:
+        """The sources this run follows (sources of earlier runs stay, but are not polled)."""
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO sources (url) VALUES (?)", [(u,) for u in roots])
+
     def due_sources(self, roots: Iterable[str], now: float) -> list[sqlite3.Row]:
         """Configured sources and the sitemaps they list (at any depth) whose poll is due."""
         roots = list(roots)
-        self.db.executemany("INSERT OR IGNORE INTO sources (url) VALUES (?)", [(u,) for u in roots])
         marks = ",".join("?" * len(roots)) or "NULL"
         return self.db.execute(
             f"""WITH RECURSIVE live(url) AS (
