@@ -15,12 +15,20 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from indexer.dates import DateError, parse_date
+from search.limits import MAX_ID_CHARS
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 TEXT_FIELDS = ("title", "summary", "body", "category", "source", "url")
 # The most characters each stored field may hold (the body is bounded in bytes, above). The longest
 # in the team's corpus (201k articles): id 36, title 179, summary 763, category 23, source 24, url 251.
-MAX_CHARS = {"id": 200, "title": 1_000, "summary": 4_000, "category": 200, "source": 200, "url": 2_000}
+MAX_CHARS = {
+    "id": MAX_ID_CHARS,
+    "title": 1_000,
+    "summary": 4_000,
+    "category": 200,
+    "source": 200,
+    "url": 2_000,
+}
 # Plausible publication dates: none before 1900, none more than a year after the day of indexing.
 OLDEST_YEAR = 1900
 FUTURE_DAYS = 366

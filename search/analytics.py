@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS searches (
     day TEXT NOT NULL,              -- YYYY-MM-DD, the server's local date
     query TEXT NOT NULL,            -- as typed (trimmed)
     normalized TEXT NOT NULL,
-    filters TEXT NOT NULL,          -- JSON: from, to, category, sort (those given)
+    filters TEXT NOT NULL,          -- JSON: from, to, category, sort, group, story (those given)
     total INTEGER NOT NULL,
     relaxed INTEGER NOT NULL,
     unaccented INTEGER NOT NULL,    -- letters typed, not one diacritic among them

@@ -38,7 +38,7 @@ BUILDING = ".building"
 FORMAT = "FORMAT"
 # The on-disk format of a generation: bump it whenever a vnsearch could not read what an older one
 # wrote (schema, codec, stored fields), so that opening says so instead of failing deep in Whoosh.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the story signature column (search.stories)
 REBUILD = "rebuild it with 'vnsearch reindex'"
 
 

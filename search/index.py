@@ -166,10 +166,16 @@ class Index:
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 10,
+        group: bool = True,
+        story: str | None = None,
     ) -> Results:
-        """Ranked, filtered, faceted and highlighted search; see ``search.query`` for the syntax."""
+        """Ranked, filtered, faceted and highlighted search; see ``search.query`` for the syntax.
+
+        ``group``: one hit per story, copies counted on it (``Hit.same_story``); ``story``: an
+        article id, to list every article of its story.
+        """
         started = time.perf_counter()
-        req = searching.make_request(q, date_from, date_to, category, sort, page, per_page)
+        req = searching.make_request(q, date_from, date_to, category, sort, page, per_page, group, story)
         with self._using() as s:
             with self._lock:
                 cached = self._cache.get(req) if s is self._searcher else None
@@ -207,7 +213,8 @@ class Index:
         return doc
 
     def related(self, article_id: str, n: int = 5) -> list[Hit]:
-        """More like this: the article's most distinctive title and body terms, itself excluded."""
+        """More like this: the article's most distinctive title and body terms; one article per
+        story, none of its own story (itself and its republished copies)."""
         with self._using() as s:
             docnum = s.document_number(id=article_id) if s else None
             if docnum is None:
@@ -217,8 +224,7 @@ class Index:
             terms = s.key_terms_from_text(TEXT, text, numterms=RELATED_TERMS)
             if not terms:
                 return []
-            wq = Q.AndNot(Q.Or([Q.Term(TEXT, t, boost=w) for t, w in terms]), Q.Term("id", article_id))
-            return searching.similar(s, wq, n)
+            return searching.similar(s, Q.Or([Q.Term(TEXT, t, boost=w) for t, w in terms]), n, docnum)
 
     def stats(self) -> dict:
         """Generation, article count, date range, categories and size on disk."""

@@ -12,6 +12,7 @@ MAX_PER_PAGE = 100  # hits per page ("size" in the API and the CLI)
 MAX_PAGE = 1000  # page numbers run 1..MAX_PAGE
 MAX_DEPTH = 10_000  # page * per_page: deeper pages cost memory for nothing a reader uses
 MAX_CATEGORY_CHARS = 200  # a category filter longer than any category name is refused
+MAX_ID_CHARS = 200  # an article id (a path segment of /articles/ID): the indexer refuses longer ones
 
 
 def deepest_page(per_page: int) -> int:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import query as Q
 
-from search import whoosh_private
+from search import stories, whoosh_private
 from search.codec import term_arrays, term_positions
 from search.query import Need, Plan
 from search.whoosh_private import byte_to_length
@@ -101,6 +101,19 @@ class Columns:
     @property
     def oldest_rank(self) -> np.ndarray:
         return self._once("oldest", lambda: self._rank(descending=False))
+
+    @property
+    def stories(self) -> np.ndarray:
+        """The story label of each document (``search.stories``)."""
+        return self._once("stories", lambda: stories.labels(self._signatures(), self.live))
+
+    def _signatures(self) -> np.ndarray:
+        out = np.zeros((self.n, stories.NUM_PERM), dtype=np.uint16)
+        for leaf, offset in self._leaves:
+            count = leaf.doc_count_all()
+            raw = b"".join(leaf.column_reader("story", translate=False))
+            out[offset : offset + count] = np.frombuffer(raw, "<u2").reshape(count, stories.NUM_PERM)
+        return out
 
     def _numbers(self, name: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.uint64)

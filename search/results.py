@@ -15,6 +15,7 @@ class Hit:
     score: float
     title_html: str  # escaped, <mark> around matches
     snippet_html: str  # escaped, <mark> around matches, about 200 characters
+    same_story: int = 0  # other articles of its story in the results, not shown (search.stories)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -38,10 +39,12 @@ class Results:
     dropped: list[str] = field(default_factory=list)  # words left out because no article held all
     min_words: int = 0  # each result holds at least this many of ``required`` (all, unless long)
     approximate: bool = False  # the work budget ran out: some results hold the words' syllables apart
+    stories: int | None = None  # grouped by story: how many stories the ``total`` articles make
 
     @property
     def pages(self) -> int:
-        return -(-self.total // self.per_page)
+        shown = self.total if self.stories is None else self.stories
+        return -(-shown // self.per_page)
 
     def to_dict(self) -> dict:
         return {
@@ -58,4 +61,5 @@ class Results:
             "dropped": self.dropped,
             "min_words": self.min_words,
             "approximate": self.approximate,
+            "stories": self.stories,
         }

@@ -1,10 +1,12 @@
 """The Whoosh schema: what is stored, what is searchable, what can be filtered and counted."""
 
 from whoosh.analysis import Analyzer
-from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import FixedBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import VietnameseTokenizer
 from search.codec import CompactPositions
+from search.stories import NO_SIGNATURE, SIGNATURE_BYTES
 
 FOLDED_SUFFIX = "_f"
 
@@ -39,7 +41,7 @@ def build_schema() -> Schema:
     """One searchable ``text`` field (title, summary and body, title tokens weighted up) and its
     folded twin, which share positions; the title alone for ``title:`` and the title phrase bonus;
     the stored parts and where each position starts in them; date, year, month, category and
-    source as columns.
+    source as columns; each article's near-duplicate signature (``search.stories``) as a column.
 
     One text field rather than three keeps each query term one posting list: a third of the
     matchers per query and of the postings to write.
@@ -61,4 +63,5 @@ def build_schema() -> Schema:
         month=ID(sortable=True),
         category=ID(stored=True, sortable=True),
         source=ID(stored=True, sortable=True),
+        story=COLUMN(FixedBytesColumn(SIGNATURE_BYTES, default=NO_SIGNATURE)),
     )

@@ -1,14 +1,17 @@
 """Running a search on one Whoosh searcher: filters, sorting, facets, hits, suggestions."""
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass
+
+import numpy as np
 
 from search import highlight, matching, query, suggest
 from search.analysis import TEXT_FIELDS, field_bounds, joined
 from search.codec import increasing_array
 from search.errors import QueryError
-from search.limits import MAX_DEPTH, MAX_PAGE, MAX_PER_PAGE
+from search.limits import MAX_DEPTH, MAX_ID_CHARS, MAX_PAGE, MAX_PER_PAGE
 from search.results import Hit, Results
 from search.schema import FOLDED_SUFFIX
 
@@ -39,12 +42,16 @@ class Request:
     sort: str
     page: int
     per_page: int
+    group: bool = True  # one hit per story (search.stories), the others counted on it
+    story: str | None = None  # only the story of this article (every copy shown)
 
 
-def make_request(q, date_from, date_to, category, sort, page, per_page) -> Request:
+def make_request(q, date_from, date_to, category, sort, page, per_page, group=True, story=None) -> Request:
     """Check every parameter; a bad one is a QueryError that says which and why."""
     if not isinstance(q, str):
         raise QueryError("q must be text", param="q")
+    if story is not None and (not isinstance(story, str) or len(story) > MAX_ID_CHARS):
+        raise QueryError(f"story must be an article id of at most {MAX_ID_CHARS} characters", param="story")
     start, end = _date(date_from, "date_from"), _date(date_to, "date_to")
     if start and end and start > end:
         raise QueryError(
@@ -55,7 +62,10 @@ def make_request(q, date_from, date_to, category, sort, page, per_page) -> Reque
     page, per_page = _int(page, "page", 1, MAX_PAGE), _int(per_page, "per_page", 1, MAX_PER_PAGE)
     if page * per_page > MAX_DEPTH:
         raise QueryError(f"Chỉ xem được {MAX_DEPTH} kết quả đầu tiên; hãy thu hẹp tìm kiếm.", param="page")
-    return Request(q.strip(), start, end, category or None, sort, page, per_page)
+    story = story or None
+    return Request(
+        q.strip(), start, end, category or None, sort, page, per_page, bool(group) and not story, story
+    )
 
 
 def _date(value, name: str) -> dt.date | None:
@@ -91,6 +101,8 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
     cols = matching.columns(searcher)
     allowed = matching.allowed(cols, req.date_from, req.date_to, req.category)
+    if req.story:
+        allowed &= _story_mask(searcher, cols, req.story)
     doc_freq = _doc_freq(searcher)
     holders = matching.Holders(cols, MATCH_SECONDS)
     plan = query.plan(parsed, doc_freq, tuning, holders.count)
@@ -103,7 +115,13 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
     def by_relevance() -> list[tuple[int, float]]:
         return _ranked(cols, found, max(depth, SUGGEST_DEPTH), stored, parsed, tuning)
 
-    ranked = by_relevance() if sort == "relevance" else matching.top(cols, found, depth, sort)
+    def first(n: int) -> list[tuple[int, float]]:
+        if sort == "relevance":
+            return by_relevance() if n <= depth else _ranked(cols, found, n, stored, parsed, tuning)
+        return matching.top(cols, found, n, sort)
+
+    story_sizes = np.bincount(cols.stories[found.docnums], minlength=cols.n) if req.group else None
+    ranked = _one_per_story(first, cols.stories, depth, len(found)) if req.group else first(depth)
 
     def best(p: query.Plan) -> list[tuple[int, float]]:
         """The best matches of the set (of a respelled query's set), whatever the page and sort."""
@@ -120,7 +138,7 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         page=req.page,
         per_page=req.per_page,
         took_ms=0.0,
-        hits=hits(searcher, marks, shown, stored),
+        hits=_counted(hits(searcher, marks, shown, stored), shown, cols, story_sizes),
         facets={name: _facet(name, matching.facet_counts(cols, found, col)) for name, col in FACETS.items()},
         suggestion=suggest.suggestion(searcher, parsed, plan, best, stored, doc_freq),
         relaxed=selection.relaxed,
@@ -128,7 +146,45 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         dropped=[n.text for n in selection.dropped],
         min_words=selection.minimum,
         approximate=selection.approximate,
+        stories=int(np.count_nonzero(story_sizes)) if req.group else None,
     )
+
+
+def _story_mask(searcher, cols, article_id: str) -> np.ndarray:
+    """The articles of the story ``article_id`` belongs to."""
+    docnum = searcher.document_number(id=article_id)
+    if docnum is None or not cols.live[docnum]:
+        raise QueryError(f"story: no article with id {article_id[:80]!r}", param="story")
+    return cols.stories == cols.stories[docnum]
+
+
+def _one_per_story(first, labels: np.ndarray, depth: int, total: int) -> list[tuple[int, float]]:
+    """The first ``depth`` hits of ``first(n)`` (the best n of the set) that each open a story:
+    copies are skipped. Most stories have one article, so twice the depth usually suffices."""
+    wanted = 2 * depth
+    while True:
+        shown, seen = [], set()
+        candidates = first(wanted)
+        for docnum, score in candidates:
+            label = int(labels[docnum])
+            if label not in seen:
+                seen.add(label)
+                shown.append((docnum, score))
+                if len(shown) == depth:
+                    return shown
+        if len(candidates) < wanted or wanted >= total:
+            return shown
+        wanted *= 4
+
+
+def _counted(found: list[Hit], shown, cols, story_sizes) -> list[Hit]:
+    """Hits with the number of other articles of their story in the set."""
+    if story_sizes is None:
+        return found
+    return [
+        dataclasses.replace(hit, same_story=int(story_sizes[cols.stories[d]]) - 1)
+        for hit, (d, _) in zip(found, shown, strict=True)
+    ]
 
 
 def _ranked(cols, found, depth: int, stored, parsed, tuning: query.Tuning) -> list[tuple[int, float]]:
@@ -139,10 +195,13 @@ def _ranked(cols, found, depth: int, stored, parsed, tuning: query.Tuning) -> li
     return top[:depth]
 
 
-def similar(searcher, wq, n: int) -> list[Hit]:
-    """The best ``n`` hits of a query built by the caller (related articles), unmarked."""
+def similar(searcher, wq, n: int, source: int) -> list[Hit]:
+    """The best ``n`` hits of a query built by the caller (related articles), unmarked, one per
+    story and none of the story of ``source`` (its copies are not other coverage)."""
     cols = matching.columns(searcher)
-    return hits(searcher, [], matching.top(cols, matching.match(cols, wq, cols.live), n, "relevance"))
+    found = matching.match(cols, wq, cols.live & (cols.stories != cols.stories[source]))
+    shown = _one_per_story(lambda k: matching.top(cols, found, k, "relevance"), cols.stories, n, len(found))
+    return hits(searcher, [], shown)
 
 
 def _reranked(stored, top: list[tuple[int, float]], parsed, tuning: query.Tuning) -> list[tuple]:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search import generations, whoosh_private
-from search.analysis import Analyzed, joined, segment_article, text_boosts
+from search import generations, stories, whoosh_private
+from search.analysis import Analyzed, is_syllable, joined, segment_article, text_boosts
 from search.codec import CompactCodec, pack_increasing
 from search.errors import IndexCorruptError, SearchError
 from search.schema import FOLDED_SUFFIX, Postings, build_schema
@@ -231,6 +231,7 @@ def document(article: Mapping) -> dict:
         "month": f"{date:%Y-%m}" if date else "",
         "category": nfc(article.get("category") or ""),
         "source": nfc(article.get("source") or ""),
+        "story": stories.signature([k for k, *_ in seg["text"] if is_syllable(k)]),
     }
     texts = seg["texts"]
     doc.update(texts)

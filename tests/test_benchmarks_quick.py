@@ -77,3 +77,9 @@ def test_question_benchmark_reports_mrr_as_written_and_folded():
 def test_freshness_benchmark_times_an_article_from_the_feed_to_the_search_api():
     out = quick("freshness.py")
     assert "| trial | wait for the poll s |" in out and "Target ≤ 60 s: met" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_story_benchmark_reports_pair_precision_copies_grouped_and_cost():
+    out = quick("stories.py")
+    assert "share a VMDS cluster" in out and "10% of words changed grouped" in out and "signature" in out

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from web import analytics, api, errors, formatting, metrics, pages, security
+from web import analytics, api, errors, feed, formatting, metrics, pages, security
 from web.index import IndexHolder
 
 DEFAULTS: dict[str, Any] = {
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["vnsearch"] = IndexHolder(str(app.config["INDEX"]), int(app.config["CACHE_SIZE"]))
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(feed.bp)
     errors.register(app)
     security.register(app)
     formatting.register(app)

@@ -46,7 +46,8 @@ def record(channel: str, params: SearchParams, results: search.Results) -> None:
     filters = {
         "from": params.date_from, "to": params.date_to, "category": params.category or None,
         "sort": None if params.sort == "relevance" else params.sort,
+        "group": None if params.group else 0, "story": params.story or None,
     }  # fmt: skip
-    kept = {name: value for name, value in filters.items() if value}
+    kept = {name: value for name, value in filters.items() if value not in (None, "")}
     if not log.record(params.q, results.total, results.relaxed, kept, channel, params.page == 1):
         metrics.ANALYTICS_DROPPED.inc()

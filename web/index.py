@@ -51,6 +51,8 @@ def run_search(params: SearchParams) -> search.Results:
             sort=params.sort,
             page=params.page,
             per_page=params.size,
+            group=params.group,
+            story=params.story or None,
         )
     except search.QueryError as exc:  # its message is already in plain Vietnamese (and English)
         raise ParamError(exc.param or "q", str(exc)) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.limits import MAX_CATEGORY_CHARS, MAX_DEPTH, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
+from search.limits import MAX_CATEGORY_CHARS, MAX_DEPTH, MAX_ID_CHARS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS
 from web.params import SORTS
 
 MAX_SIZE = MAX_PER_PAGE
@@ -53,6 +53,12 @@ HIT = _closed(
         "score": {"type": "number"},
         "title_html": {"type": "string", "description": "Escaped title with <mark> around matches."},
         "snippet_html": {"type": "string", "description": "Escaped excerpt with <mark> around matches."},
+        "same_story": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Other results of the same story (near-duplicate articles) not shown as "
+            "hits when grouped; list them with `story=<this id>`.",
+        },
     }
 )
 FACETS = _closed(
@@ -98,6 +104,12 @@ SEARCH_RESPONSE = _closed(
             "type": "boolean",
             "description": "The request's work budget ran out before every candidate's word order "
             "was checked: some results hold a word's syllables, not necessarily together.",
+        },
+        "stories": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "description": "Grouped (the default): how many stories the `total` articles make; "
+            "pages count stories. null with group=0 or story=.",
         },
     }
 )
@@ -169,6 +181,16 @@ PATHS: dict[str, Any] = {
                 ),
                 _query(
                     "size", f"Hits per page; page × size may not exceed {MAX_DEPTH}.", {**SIZE, "default": 10}
+                ),
+                _query(
+                    "group",
+                    "1: one hit per story (near-duplicates counted in `same_story`); 0: every article.",
+                    {"type": "integer", "enum": [0, 1], "default": 1},
+                ),
+                _query(
+                    "story",
+                    "An article id: only the articles of its story (every one shown).",
+                    {"type": "string", "maxLength": MAX_ID_CHARS},
                 ),
             ],
             "responses": {

@@ -9,12 +9,14 @@ from flask import Blueprint, abort, render_template, request
 import search
 from web import analytics
 from web.charts import chosen_year, month_chart, year_chart
+from web.feed import feed_url
 from web.index import current_index, run_search
 from web.navigation import date_presets, pagination, search_url
 from web.params import SORTS, ParamError, SearchParams, parse_search_args
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(search_url)
+bp.add_app_template_global(feed_url)
 
 RELATED_COUNT = 10
 
@@ -83,7 +85,7 @@ def result_context(params: SearchParams, results: search.Results) -> dict[str, o
         "category_counts": sorted(
             results.facets.get("categories", {}).items(), key=lambda item: (-item[1], item[0])
         ),
-        "pager": pagination(params, results.total),
+        "pager": pagination(params, results.total if results.stories is None else results.stories),
         "suggestion_url": search_url(params, q=results.suggestion) if results.suggestion else None,
     }
 

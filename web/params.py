@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
-from search.limits import MAX_CATEGORY_CHARS, MAX_PAGE, MAX_QUERY_CHARS
+from search.limits import MAX_CATEGORY_CHARS, MAX_ID_CHARS, MAX_PAGE, MAX_QUERY_CHARS
 from search.limits import MAX_PER_PAGE as MAX_SIZE
 
 DEFAULT_SIZE = 10
@@ -40,6 +40,8 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     size: int = DEFAULT_SIZE
+    group: bool = True  # one hit per story; group=0 shows every copy
+    story: str = ""  # an article id: only the articles of its story
 
     @property
     def is_blank(self) -> bool:
@@ -59,12 +61,15 @@ class SearchParams:
             "sort": "" if self.sort == "relevance" else self.sort,
             "page": "" if self.page == 1 else str(self.page),
             "size": "" if self.size == DEFAULT_SIZE else str(self.size),
+            "group": "" if self.group else "0",
+            "story": self.story,
         }
         return {name: value for name, value in args.items() if value}
 
 
 def parse_search_args(args: Mapping[str, str]) -> SearchParams:
-    """Read ``q, from, to, category, sort, page, size``; raise ParamError on the first bad one."""
+    """Read ``q, from, to, category, sort, page, size, group, story``; raise ParamError on the first
+    bad one."""
     q = args.get("q", "").strip()
     if len(q) > MAX_QUERY_CHARS:
         raise ParamError("q", f"Từ khóa dài quá {MAX_QUERY_CHARS} ký tự, hãy rút ngắn lại.")
@@ -86,7 +91,17 @@ def parse_search_args(args: Mapping[str, str]) -> SearchParams:
         sort=sort,
         page=parse_int(args, "page", 1, MAX_PAGE, default=1, label="Số trang"),
         size=parse_size(args),
+        group=parse_int(args, "group", 0, 1, default=1, label="group") == 1,
+        story=parse_story(args),
     )
+
+
+def parse_story(args: Mapping[str, str]) -> str:
+    """The article id whose story to list (empty: no such filter)."""
+    story = args.get("story", "").strip()
+    if len(story) > MAX_ID_CHARS:
+        raise ParamError("story", f"Mã bài (story) dài quá {MAX_ID_CHARS} ký tự.")
+    return story
 
 
 def parse_size(args: Mapping[str, str], default: int = DEFAULT_SIZE) -> int:

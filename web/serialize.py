@@ -31,6 +31,7 @@ def hit_json(hit: search.Hit) -> dict[str, Any]:
         "score": round(hit.score, 4),
         "title_html": hit.title_html,
         "snippet_html": hit.snippet_html,
+        "same_story": hit.same_story,
     }
 
 
@@ -49,6 +50,7 @@ def results_json(results: search.Results) -> dict[str, Any]:
         "dropped": list(results.dropped),
         "min_words": results.min_words,
         "approximate": results.approximate,
+        "stories": results.stories,
     }
 
 
