@@ -131,9 +131,10 @@ def test_serve_makes_its_own_metrics_directory_and_removes_it_on_exit(tmp_path):
     base = f"http://127.0.0.1:{port}"
     argv = [str(VNSEARCH), "serve", "--index", str(index_dir), "--port", str(port), "--workers", "2"]
     before = set(Path(tempfile.gettempdir()).glob("vnsearch-metrics-*"))
-    with running(argv, tmp_path / "serve.log", {"PROMETHEUS_MULTIPROC_DIR": ""}, base):
+    with running(argv, tmp_path / "serve.log", {"PROMETHEUS_MULTIPROC_DIR": ""}, base):  # set, but empty
         fetch(base + "/api/search?q=khoa+hoc")
         made = set(Path(tempfile.gettempdir()).glob("vnsearch-metrics-*")) - before
         assert len(made) == 1 and any(next(iter(made)).glob("counter_*.db"))
         assert "vnsearch_searches_total" in fetch(base + "/metrics")[2].decode()
     assert not next(iter(made)).exists()
+    assert not list(Path.cwd().glob("counter_*.db"))  # nothing written where the server was started

@@ -19,8 +19,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Flask, Response, g, request
-from prometheus_client import (
+# prometheus_client chooses multiprocess mode when the variable is present, even empty, and then
+# writes its files into the current directory: an empty one is taken as unset, before it is imported.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR") == "":
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+from flask import Flask, Response, g, request  # noqa: E402
+from prometheus_client import (  # noqa: E402
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
@@ -29,17 +34,17 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.core import GaugeMetricFamily, Metric  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-import search
-from web.index import current_index
+import search  # noqa: E402
+from web.index import current_index  # noqa: E402
 
 FOLLOW_FILE = "follow.prom"  # written by `vnsearch follow` beside the index
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Decided once, as prometheus_client decides it when first imported: per-process files or not.
-MULTIPROCESS = bool(os.environ.get(MULTIPROC_ENV))
+MULTIPROCESS = MULTIPROC_ENV in os.environ
 if MULTIPROCESS:
     os.makedirs(os.environ[MULTIPROC_ENV], mode=0o700, exist_ok=True)
 
