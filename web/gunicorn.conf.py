@@ -40,11 +40,12 @@ control_socket_disable = True
 # chosen here is removed on exit by this server, whose pid it records. A directory another server
 # chose, seen in an inherited environment, is not shared: this server chooses its own. A reload
 # (SIGHUP) reads this file again in the same process and keeps the directory.
-_owner = os.environ.get("VNSEARCH_METRICS_DIR_OWNER")
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR") or (_owner and _owner != str(os.getpid())):
+_owner_pid, _, _owner_dir = os.environ.get("VNSEARCH_METRICS_DIR_OWNER", "").partition(":")
+_given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if not _given or (_given == _owner_dir and _owner_pid != str(os.getpid())):
     _name = f"vnsearch-metrics-{os.getpid()}-{secrets.token_hex(4)}"
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(tempfile.gettempdir(), _name)
-    os.environ["VNSEARCH_METRICS_DIR_OWNER"] = str(os.getpid())
+    os.environ["VNSEARCH_METRICS_DIR_OWNER"] = f"{os.getpid()}:{os.environ['PROMETHEUS_MULTIPROC_DIR']}"
 
 
 def on_starting(server):
@@ -63,5 +64,8 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if os.environ.get("VNSEARCH_METRICS_DIR_OWNER") == str(os.getpid()):
+    if (
+        os.environ.get("VNSEARCH_METRICS_DIR_OWNER")
+        == f"{os.getpid()}:{os.environ['PROMETHEUS_MULTIPROC_DIR']}"
+    ):
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
