@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NoReturn
@@ -18,11 +19,12 @@ import click
 import search
 from indexer.article import MAX_BODY_BYTES, MAX_CHARS, OLDEST_YEAR
 from indexer.dates import DateError, parse_date
+from indexer.encodings import ENCODINGS, UTF8
 from indexer.follow.settings import Settings as FollowSettings
 from indexer.ingest import Scan, failed_analysis, scan, winners
 from indexer.progress import progress
 from indexer.records import Rejection
-from indexer.sources import READERS, SourceError, SourceFile, find_files
+from indexer.sources import READERS, SourceError, SourceFile, detect_encodings, find_files
 from indexer.sources.lines import MAX_LINE_BYTES, MAX_PAGE_BYTES
 
 DEFAULT_INDEX = Path(".vnsearch/index")
@@ -109,6 +111,18 @@ format_option = click.option(
     type=click.Choice(sorted(READERS)),
     help="Read every source as this format instead of choosing by extension.",
 )
+encoding_option = click.option(
+    "--encoding",
+    type=click.Choice(ENCODINGS),
+    help="Read every source as this encoding instead of detecting it (see 'Cách gõ nào cũng tìm được').",
+)
+synonyms_option = click.option(
+    "--synonyms",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="VNSEARCH_SYNONYMS",
+    show_envvar=True,
+    help="Your synonyms file, read with the built-in set (format: README, 'Cách gõ nào cũng tìm được').",
+)
 strict_option = click.option(
     "--strict",
     is_flag=True,
@@ -146,6 +160,7 @@ Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} byte
 @main.command(epilog=SOURCES_HELP + "\n" + EXIT_STATUS_HELP)
 @index_option
 @format_option
+@encoding_option
 @strict_option
 @allow_shrink_option
 @allow_empty_option
@@ -153,6 +168,7 @@ Limits (longer is rejected): {limits}, body {body:,} bytes; a line {line:,} byte
 def reindex(
     index_dir: Path,
     fmt: str | None,
+    encoding: str | None,
     strict: bool,
     allow_shrink: bool,
     allow_empty: bool,
@@ -165,7 +181,7 @@ def reindex(
     generation stays) when it would hold no article, or fewer than half of the current
     generation's, unless --allow-empty or --allow-shrink says so.
     """
-    files = _source_files(sources, fmt)
+    files = _source_files(sources, fmt, encoding)
     ix = search.Index(index_dir)
     started = time.monotonic()
     share = 0.0 if allow_shrink else MIN_SHARE
@@ -184,11 +200,14 @@ def reindex(
 @main.command(epilog=SOURCES_HELP + "\n" + EXIT_STATUS_HELP)
 @index_option
 @format_option
+@encoding_option
 @strict_option
 @sources_argument
-def add(index_dir: Path, fmt: str | None, strict: bool, sources: tuple[Path, ...]) -> None:
+def add(
+    index_dir: Path, fmt: str | None, encoding: str | None, strict: bool, sources: tuple[Path, ...]
+) -> None:
     """Add or replace (by id) the articles of SOURCE... in the current generation."""
-    files = _source_files(sources, fmt)
+    files = _source_files(sources, fmt, encoding)
     ix = search.Index(index_dir)
     started = time.monotonic()
     with ix.updating() as writer:
@@ -221,19 +240,32 @@ def _existing_index(index_dir: Path) -> search.Index:
     return ix
 
 
-def _source_files(sources: Iterable[Path], fmt: str | None) -> list[SourceFile]:
+def _source_files(sources: Iterable[Path], fmt: str | None, encoding: str | None) -> list[SourceFile]:
     try:
         files, skipped = find_files(sources, fmt)
     except SourceError as exc:
         raise click.BadParameter(str(exc), param_hint="SOURCE") from None
     for path in skipped:
         click.echo(f"{path}: skipped (not a known format; use --format to read it)", err=True)
-    return files
+    return detect_encodings(files, encoding)
 
 
 def _scan(files: list[SourceFile]) -> Scan:
     click.echo(f"reading {len(files)} file(s)", err=True)
+    _report_encodings(files)
     return scan(files, report=_report)
+
+
+def _report_encodings(files: list[SourceFile]) -> None:
+    """Each file not read as UTF-8 with how its encoding was decided, then a count per encoding."""
+    for source in files:
+        if source.detected and source.detected != UTF8:
+            click.echo(f"{source.path}: encoding {source.detected}", err=True)
+    counts = Counter(f.encoding for f in files if not f.problem)
+    if counts:
+        click.echo(
+            "encodings: " + ", ".join(f"{name} {n:,} file(s)" for name, n in counts.most_common()), err=True
+        )
 
 
 def _report(rejection: Rejection) -> None:
@@ -258,6 +290,8 @@ def _summary(plan: Scan, indexed: int, seconds: float) -> None:
     if rejected:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in plan.rejected.most_common())
         click.echo(f"rejected by reason: {reasons}")
+    for where, n in sorted(plan.repaired.items()):
+        click.echo(f"repaired {n:,} record(s) of {where}")
 
 
 def _exit_status(plan: Scan) -> None:
@@ -304,6 +338,7 @@ def _as_date(value: dt.date) -> dt.date:
     help=f"Hits per page (1-{search.limits.MAX_PER_PAGE}).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@synonyms_option
 def search_command(
     index_dir: Path,
     query: str,
@@ -314,13 +349,19 @@ def search_command(
     page: int,
     size: int,
     as_json: bool,
+    synonyms: Path | None,
 ) -> None:
     """Search the index: ranked hits with date, category, id, url and a snippet.
 
     QUERY may be written with or without accents (at most {chars} characters; words after the
     first {words} are ignored); "" with --from/--to/--category lists the newest articles.
     """
-    res = _existing_index(index_dir).search(
+    ix = _existing_index(index_dir)
+    try:
+        ix.synonyms = search.Synonyms(synonyms)
+    except search.SynonymsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--synonyms") from None
+    res = ix.search(
         query, date_from=date_from, date_to=date_to, category=category, sort=sort, page=page, per_page=size
     )
     if as_json:
@@ -331,6 +372,8 @@ def search_command(
     click.echo(
         f'{res.total:,} result(s) for "{res.query}" (page {res.page} of {pages}, {res.took_ms:.0f} ms)'
     )
+    if res.searched:
+        click.echo(f'searched as "{res.searched}"')
     if res.suggestion:
         click.echo(f'did you mean "{res.suggestion}"?')
     for rank, hit in enumerate(res.hits, start=(res.page - 1) * res.per_page + 1):

@@ -27,6 +27,7 @@ class Scan:
     rejected: Counter[str] = field(default_factory=Counter)
     last_ordinal: dict[str, int] = field(default_factory=dict)
     failed: int = 0  # valid records the search core could not index (counted in ``rejected`` too)
+    repaired: Counter[str] = field(default_factory=Counter)  # "file: how" → records repaired
 
     @property
     def valid(self) -> int:
@@ -47,12 +48,17 @@ def validated(files: Iterable[SourceFile]) -> Iterator[Article | Rejection]:
         yield item if isinstance(item, Rejection) else item[1]
 
 
-def _validated(files: Iterable[SourceFile]) -> Iterator[tuple[str, Article] | Rejection]:
-    """Every record as (origin, article), or as a rejection naming its origin and reason."""
+def _validated(
+    files: Iterable[SourceFile], repaired: Counter[str] | None = None
+) -> Iterator[tuple[str, Article] | Rejection]:
+    """Every record as (origin, article), or as a rejection naming its origin and reason;
+    records whose text was repaired are counted in ``repaired`` by file and repair."""
     for item in read_records(files):
         if isinstance(item, Rejection):
             yield item
             continue
+        if item.repaired and repaired is not None:
+            repaired[f"{item.origin.rpartition(':')[0] or item.origin}: {item.repaired}"] += 1
         try:
             yield item.origin, to_article(item.fields)
         except InvalidRecord as exc:
@@ -63,7 +69,7 @@ def scan(files: list[SourceFile], report: Callable[[Rejection], None]) -> Scan:
     """First pass: count, report each rejection as it is found, remember the last record per id."""
     result = Scan(files)
     ordinal = 0
-    for item in _validated(files):
+    for item in _validated(files, result.repaired):
         result.read += 1
         if isinstance(item, Rejection):
             result.rejected[item.reason] += 1

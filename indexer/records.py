@@ -12,6 +12,7 @@ class Record:
 
     origin: str
     fields: Mapping[str, object]
+    repaired: str | None = None  # how its text was repaired (indexer.encodings), if it was
 
 
 @dataclass(frozen=True)

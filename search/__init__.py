@@ -39,6 +39,8 @@ from search.errors import (
 )
 from search.index import Index
 from search.results import Hit, Results
+from search.synonyms import Synonyms, SynonymsError
+from search.typing import is_syllable
 from search.writing import IndexingError
 
 __all__ = [
@@ -54,5 +56,8 @@ __all__ = [
     "Results",
     "SearchError",
     "analytics",
+    "Synonyms",
+    "SynonymsError",
+    "is_syllable",
     "limits",
 ]

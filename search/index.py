@@ -21,6 +21,7 @@ from search import generations, searching
 from search.errors import IndexCorruptError, IndexUnreadableError
 from search.query import DEFAULT_TUNING, TEXT, Tuning
 from search.results import Hit, Results
+from search.synonyms import Synonyms, from_environment
 from search.writing import GenerationBuilder, Updater
 
 RELATED_TERMS = 12
@@ -44,8 +45,11 @@ class Index:
         workers: int | None = None,
         cache_size: int = CACHE_SIZE,
         cache_bytes: int = CACHE_BYTES,
+        synonyms: Synonyms | None = None,
     ):
         self.path = Path(path)
+        self.synonyms = synonyms or from_environment()  # the built-in set and VNSEARCH_SYNONYMS
+        self._table = self.synonyms.table
         self.cache_size = cache_size
         self.cache_bytes = cache_bytes
         self.tuning = tuning
@@ -176,15 +180,20 @@ class Index:
         """
         started = time.perf_counter()
         req = searching.make_request(q, date_from, date_to, category, sort, page, per_page, group, story)
+        table = self.synonyms.current()
         with self._using() as s:
             with self._lock:
+                if table is not self._table:  # the synonyms file changed: results made with the old one go
+                    self._table = table
+                    self._cache.clear()
+                    self._cached_bytes = 0
                 cached = self._cache.get(req) if s is self._searcher else None
             if cached is not None:
                 res = cached[0]
             elif s is None:
                 res = Results(req.q, 0, req.page, req.per_page, 0.0, [], {}, None)
             else:
-                res = searching.run(s, req, self.tuning)
+                res = searching.run(s, req, self.tuning, table)
                 self._remember(s, req, res)
         return dataclasses.replace(res, took_ms=(time.perf_counter() - started) * 1000)
 

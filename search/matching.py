@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from whoosh import query as Q
@@ -373,6 +373,9 @@ class Holders:
         self.cols, self.deadline, self.approximate = cols, time.monotonic() + seconds, False
 
     def __call__(self, need: Need) -> np.ndarray:
+        if need.alternatives:  # a synonym: any of its forms
+            held = [self(replace(need, alternatives=())), *map(self, need.alternatives)]
+            return functools.reduce(np.union1d, held)
         if len(need.terms) == 1:
             return self.cols.term(*need.terms[0])[0]
         with _NEEDS_LOCK:
@@ -462,7 +465,7 @@ def marked(reader, marks: list[tuple[Need, list[Need]]], docnums: list[int]) -> 
     out: dict[int, list[tuple[int, int]]] = {d: [] for d in docnums}
     for whole, parts in marks:
         rest = np.unique(np.array(docnums, dtype=np.int64))
-        for need in dict.fromkeys([whole, *parts]):
+        for need in dict.fromkeys([whole, *parts, *(a for p in parts for a in p.alternatives)]):
             docs, starts = sequence_starts(reader, need.terms, rest)
             for d, p in zip(docs.tolist(), starts.tolist(), strict=True):
                 out[d].append((p, len(need.terms)))
@@ -499,6 +502,13 @@ def _eval(cols: Columns, q: Q.Query):
             sub_present, sub_acc = _dense(cols, _eval(cols, sub))
             present &= sub_present
             acc += sub_acc
+        return _boosted(present, acc, q.boost)
+    if type(q) is Q.DisjunctionMax:  # the best of a word's synonyms
+        present, acc = np.zeros(cols.n, dtype=bool), np.zeros(cols.n)
+        for sub in q.subqueries:
+            sub_present, sub_acc = _dense(cols, _eval(cols, sub))
+            present |= sub_present
+            np.maximum(acc, sub_acc, out=acc)
         return _boosted(present, acc, q.boost)
     if type(q) is Q.Every:
         return cols.live.copy(), np.full(cols.n, q.boost)  # Whoosh scores every document its boost

@@ -24,15 +24,17 @@ in-order stretches of the query in their title and lead (``phrase_bonus``).
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
 
+from search import typing
 from search.analysis import compound_key
 from search.errors import QueryError
 from search.limits import MAX_CLAUSES, MAX_QUERY_CHARS, MAX_WORDS
 from search.schema import FOLDED_SUFFIX
 from search.segment import Unit, segment, units
+from search.synonyms import Table
 from search.text import exact_key, fold, has_diacritics, nfc
 
 DocFreq = Callable[[str, bool], int]  # (key, folded) → articles holding it
@@ -102,9 +104,31 @@ class Tuning:
     join: int = 3
     long_words: int = 3  # a query of more words than this requires ``long_share`` of them
     long_share: float = 0.6
+    synonym: float = 0.5  # a synonym's matches score this share of the typed form's (see search.synonyms)
 
 
 DEFAULT_TUNING = Tuning()
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A query word searched as something else: ``typed`` → ``searched`` (``how``: "telex", "vni",
+    "same" for a form of a name searched as its first form, "synonyms"), and the other forms
+    that satisfy it (``also``)."""
+
+    typed: str
+    searched: str
+    how: str
+    also: tuple[str, ...] = ()
+
+
+class Named(list):
+    """A query word a synonyms entry matched: its units (a list, like every word), plus the other
+    forms that satisfy it and the share of a match's score they earn."""
+
+    def __init__(self, word: list[Unit], also: tuple[str, ...], weight: float, typed: str):
+        super().__init__(word)
+        self.also, self.weight, self.typed = also, weight, typed
 
 
 @dataclass
@@ -133,6 +157,8 @@ class ParsedQuery:
     groups: list[Group] = field(default_factory=lambda: [Group()])
     excluded: list[Clause] = field(default_factory=list)
     folded: bool = False
+    searched: str = ""  # the query as searched: Telex/VNI decoded, forms of a name as its first form
+    rewrites: list[Rewrite] = field(default_factory=list)
 
     @property
     def words(self) -> list[list[Unit]]:
@@ -163,6 +189,7 @@ class Need:
     terms: tuple[Term, ...]
     token: Term | None = None
     droppable: bool = True
+    alternatives: tuple["Need", ...] = ()  # synonyms: an article holding one of them holds the need
 
 
 @dataclass
@@ -185,8 +212,15 @@ class Plan:
         return stretches + [(n, [n]) for n in dict.fromkeys(clauses)]
 
 
-def parse(text: str) -> ParsedQuery:
-    """Parse a user query; raises QueryError with a readable message when it cannot be used."""
+def parse(
+    text: str, doc_freq: DocFreq | None = None, synonyms: Table | None = None, tuning: "Tuning | None" = None
+) -> ParsedQuery:
+    """Parse a user query; raises QueryError with a readable message when it cannot be used.
+
+    Plain words typed as Telex or VNI residue are searched decoded (``search.typing``; with
+    ``doc_freq``, a word the index holds as typed more often than decoded stays as typed), and
+    the forms of a ``synonyms`` entry as the entry says (``search.synonyms``).
+    """
     text = nfc(text or "").strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
@@ -194,11 +228,21 @@ def parse(text: str) -> ParsedQuery:
             f"Query too long ({len(text)} characters, at most {MAX_QUERY_CHARS}).",
             param="q",
         )
-    parsed = ParsedQuery(folded=not has_diacritics(text))
+    text, rewrites, named = _rewritten(text, doc_freq, synonyms, tuning or DEFAULT_TUNING)
+    parsed = ParsedQuery(folded=not has_diacritics(text), searched=text, rewrites=rewrites)
     run: list[str] = []
+    inside = 0  # the end of the synonym form the lexemes stand in
     for m in _LEXEME.finditer(text):
         bare, phrase, prefix, neg = m["bare"], m["phrase"], m["field"], m["neg"]
         group = parsed.groups[-1]
+        if m.start() < inside:
+            continue
+        if m.start() in named:
+            _add_run(group, run)
+            inside, word = named[m.start()]
+            group.words.append(word)
+            group.runs.append(word)
+            continue
         if bare == "OR" and not prefix and not neg:
             _add_run(group, run)
             if not group.is_empty():
@@ -224,6 +268,74 @@ def parse(text: str) -> ParsedQuery:
         raise QueryError("Truy vấn không có từ nào để tìm. The query has no words to search for.")
     _cap_words(parsed)
     return parsed
+
+
+def _is_plain(m: re.Match) -> bool:
+    return bool(m["bare"]) and not m["field"] and not m["neg"] and m["bare"] != "OR"
+
+
+def _rewritten(
+    text: str, doc_freq: DocFreq | None, synonyms: Table | None, tuning: "Tuning"
+) -> tuple[str, list[Rewrite], dict[int, tuple[int, "Named"]]]:
+    """The query with its Telex/VNI words decoded and the forms of a name as its first form; the
+    rewrites; and where each synonym form stands in the new text: start → (end, its word)."""
+    lexemes = list(_LEXEME.finditer(text))
+    plain = [i for i, m in enumerate(lexemes) if _is_plain(m)]
+    words = {i: lexemes[i]["bare"] for i in plain}
+    rewrites = []
+    for at, decoded in typing.decode_words([words[i] for i in plain]).items():
+        i = plain[at]
+        if _held_as_typed(words[i], decoded, doc_freq):
+            continue
+        how = "vni" if any(c.isdigit() for c in words[i]) else "telex"
+        rewrites.append(Rewrite(words[i], decoded, how))
+        words[i] = decoded
+    replaced: dict[int, tuple[int, str, Rewrite | None]] = {}  # first lexeme → (last, text, synonym)
+    for run in _adjacent(plain) if synonyms else []:
+        for found in synonyms.find([words[i] for i in run]):
+            first, last = run[found.start], run[found.end - 1]
+            typed = " ".join(words[i] for i in run[found.start : found.end])
+            searched = found.searched or typed
+            how = "same" if found.searched else "synonyms"
+            replaced[first] = (last, searched, Rewrite(typed, searched, how, found.also))
+    out, named, end, skip = [], {}, 0, -1
+    for i, m in enumerate(lexemes):
+        if i <= skip:
+            continue
+        out.append(text[end : m.start()])
+        if i in replaced:
+            skip, piece, rewrite = replaced[i]
+            start = sum(map(len, out))
+            weight = 1.0 if rewrite.how == "same" else tuning.synonym
+            word = Named([u for w in _words(piece) for u in w], rewrite.also, weight, rewrite.typed)
+            named[start] = (start + len(piece), word)
+            rewrites.append(rewrite)
+            end = lexemes[skip].end()
+        else:
+            piece, end = words.get(i, m.group(0)), m.end()
+        out.append(piece)
+    out.append(text[end:])
+    return "".join(out), rewrites, named
+
+
+def _held_as_typed(typed: str, decoded: str, doc_freq: DocFreq | None) -> bool:
+    """The index holds the word as typed, in at least as many articles as the decoded syllable."""
+    if doc_freq is None:
+        return False
+    core = typing.core(typed)
+    held = doc_freq(fold(core), True)
+    return held > 0 and held >= doc_freq(exact_key(typing.core(decoded)), False)
+
+
+def _adjacent(plain: list[int]) -> list[list[int]]:
+    """Runs of plain words with no operator, phrase or field between them (lexeme indices)."""
+    runs: list[list[int]] = []
+    for i in plain:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
 
 
 def _cap_words(parsed: ParsedQuery) -> None:
@@ -297,10 +409,14 @@ def plan(
     keying = _Keying(parsed.folded, doc_freq, tuning, holds)
     groups, optional, every, stretches = [], [], [], []
     for group in parsed.groups:
-        typed = _joined(group.words, keying)
+        unheld = _unheld_names(group.words, keying)
+        typed = _joined(
+            [u for w in group.words for u in (_words(w.typed) if id(w) in unheld else [w])], keying
+        )
         words = [_word_need(w, keying) for w in typed]
         every += words
-        stretches += _stretches(group, words)
+        runs = [_flat_words(r.typed) if id(r) in unheld else r for r in group.runs]
+        stretches += _stretches(runs, words)
         stop = [_is_stopword(w, n, keying) for w, n in zip(typed, words, strict=True)]
         content = [n for n, s in zip(words, stop, strict=True) if not s]
         optional += [n for n, s in zip(words, stop, strict=True) if s] if content else []
@@ -312,10 +428,23 @@ def plan(
     return Plan(groups, excluded, _score_query(parsed, keying, tuning), optional, every, stretches)
 
 
-def _stretches(group: Group, words: list[Need]) -> list[tuple[Need, list[Need]]]:
+def _unheld_names(words: list[list[Unit]], keying: "_Keying") -> set[int]:
+    """The synonym words no article holds in any form (by id): they are searched as their words as
+    typed, so that relaxation can still leave out the ones no article holds ("bảo hiểm xã hội"
+    where only "bảo hiểm" is found)."""
+    if keying.holds is None:
+        return set()
+    return {id(w) for w in words if isinstance(w, Named) and not keying.holds(_word_need(w, keying))}
+
+
+def _flat_words(text: str) -> list[Unit]:
+    return [u for w in _words(text) for u in w]
+
+
+def _stretches(runs: list[list[Unit]], words: list[Need]) -> list[tuple[Need, list[Need]]]:
     """Each stretch of plain text as one need (all its syllables in order) with its words' needs."""
     out, i = [], 0
-    for run in group.runs:
+    for run in runs:
         size, taken = len(_flat(run)), []
         while i < len(words) and sum(len(n.terms) for n in taken) < size:
             taken.append(words[i])
@@ -362,7 +491,7 @@ def _joined(words: list[list[Unit]], keying: _Keying) -> list[list[Unit]]:
         for n in (3, 2, 1):
             seq = words[i : i + n]
             if n == 1 or (len(seq) == n and _is_known_word(seq, keying)):
-                out.append([u for w in seq for u in w])
+                out.append(seq[0] if n == 1 else [u for w in seq for u in w])
                 i += n
                 break
     return out
@@ -371,7 +500,7 @@ def _joined(words: list[list[Unit]], keying: _Keying) -> list[list[Unit]]:
 def _is_known_word(seq: list[list[Unit]], keying: _Keying) -> bool:
     """Lone syllables the index holds as one word ("bong da" as "bóng_đá"): as typed, or folded
     where some were typed without marks ("ha Nội" as "hà_nội")."""
-    if any(len(w) != 1 or w[0].is_compound for w in seq):
+    if any(len(w) != 1 or w[0].is_compound or isinstance(w, Named) for w in seq):
         return False
     typed = [w[0].text for w in seq]
     if not keying.folded and _held_as_word([exact_key(t) for t in typed], False, keying):
@@ -403,7 +532,20 @@ def _word_need(word: list[Unit], keying: _Keying) -> Need:
         key = compound_key(word[0].text) if word[0].is_compound else "_".join(exact_key(u.text) for u in word)
         return fieldname, fold(key) if fieldname.endswith(FOLDED_SUFFIX) else key
 
-    return keying.need(_flat(word), " ".join(u.text for u in word), TEXT, token, True)
+    need = keying.need(_flat(word), " ".join(u.text for u in word), TEXT, token, True)
+    if isinstance(word, Named):
+        return replace(need, alternatives=tuple(_form_need(f) for f in word.also))
+    return need
+
+
+def _form_need(form: str) -> Need:
+    """Another form of a query word (a synonym): its syllables as written, with their marks."""
+    word = [u for w in _words(form) for u in w]
+    if len(word) == 1 and word[0].is_compound:
+        token = (TEXT, compound_key(word[0].text))
+    else:
+        token = (TEXT, "_".join(exact_key(u.text) for u in word)) if len(word) > 1 else None
+    return Need(form, tuple((TEXT, exact_key(u.text)) for u in _flat(word)), token)
 
 
 def _is_stopword(word: list[Unit], need: Need, keying: _Keying) -> bool:
@@ -442,7 +584,22 @@ def _score_query(parsed: ParsedQuery, keying: _Keying, tuning: Tuning) -> Q.Quer
     for clause in parsed.required:
         for fieldname, text in _clause_need(clause, keying).terms:
             leaves.setdefault((fieldname, text), Q.Term(fieldname, text))
-    return Q.Or(list(leaves.values())) if leaves else None
+    synonyms = [_synonyms_leaf(w, keying) for w in parsed.words if isinstance(w, Named)]
+    scoring = list(leaves.values()) + [leaf for leaf in synonyms if leaf is not None]
+    return Q.Or(scoring) if scoring else None
+
+
+def _synonyms_leaf(word: "Named", keying: _Keying) -> Q.Query | None:
+    """The best of a word's other forms: each scores the mean of its terms' scores × ``weight``
+    (so a long spelled-out form does not outweigh the short one typed)."""
+    forms = []
+    for form in word.also:
+        need = _form_need(form)
+        keys = dict.fromkeys((*need.terms, need.token))
+        terms = [t for t in keys if t and keying.doc_freq(t[1], False) > 0]
+        if terms:
+            forms.append(Q.Or([Q.Term(f, k) for f, k in terms], boost=word.weight / len(terms)))
+    return Q.DisjunctionMax(forms) if forms else None
 
 
 def _keyed(key: str, keying: _Keying) -> Term:

@@ -39,6 +39,8 @@ class Results:
     dropped: list[str] = field(default_factory=list)  # words left out because no article held all
     min_words: int = 0  # each result holds at least this many of ``required`` (all, unless long)
     approximate: bool = False  # the work budget ran out: some results hold the words' syllables apart
+    searched: str | None = None  # the query as searched, when words were decoded or are synonyms
+    rewrites: list[dict] = field(default_factory=list)  # each: typed, searched, how, also
     stories: int | None = None  # grouped by story: how many stories the ``total`` articles make
 
     @property
@@ -61,5 +63,7 @@ class Results:
             "dropped": self.dropped,
             "min_words": self.min_words,
             "approximate": self.approximate,
+            "searched": self.searched,
+            "rewrites": self.rewrites,
             "stories": self.stories,
         }

@@ -14,6 +14,7 @@ from search.errors import QueryError
 from search.limits import MAX_DEPTH, MAX_ID_CHARS, MAX_PAGE, MAX_PER_PAGE
 from search.results import Hit, Results
 from search.schema import FOLDED_SUFFIX
+from search.synonyms import Table
 
 SORTS = ("relevance", "newest", "oldest")
 # Candidates that get the phrase bonus before the first pages are cut. The bonus can triple a
@@ -91,19 +92,19 @@ def _int(value, name: str, low: int, high: int) -> int:
     return number
 
 
-def run(searcher, req: Request, tuning: query.Tuning) -> Results:
+def run(searcher, req: Request, tuning: query.Tuning, synonyms: Table | None = None) -> Results:
     """Select what the query requires, rank it, count facets over it, and shape the page.
 
     The set, its count, facets and suggestion depend on the query, the filters and the index only:
     page, size and sort choose what is shown of it, never what it is.
     """
-    parsed = query.parse(req.q)
+    doc_freq = _doc_freq(searcher)
+    parsed = query.parse(req.q, doc_freq, synonyms, tuning)
     sort = req.sort if not (req.sort == "relevance" and parsed.is_empty()) else "newest"
     cols = matching.columns(searcher)
     allowed = matching.allowed(cols, req.date_from, req.date_to, req.category)
     if req.story:
         allowed &= _story_mask(searcher, cols, req.story)
-    doc_freq = _doc_freq(searcher)
     holders = matching.Holders(cols, MATCH_SECONDS)
     plan = query.plan(parsed, doc_freq, tuning, holders.count)
     selection = matching.select(holders, plan, allowed, tuning.long_words, tuning.long_share)
@@ -146,6 +147,8 @@ def run(searcher, req: Request, tuning: query.Tuning) -> Results:
         dropped=[n.text for n in selection.dropped],
         min_words=selection.minimum,
         approximate=selection.approximate,
+        searched=parsed.searched if parsed.rewrites else None,
+        rewrites=[{**dataclasses.asdict(r), "also": list(r.also)} for r in parsed.rewrites],
         stories=int(np.count_nonzero(story_sizes)) if req.group else None,
     )
 

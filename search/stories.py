@@ -29,6 +29,7 @@ MIN_SHINGLES = 20  # shorter texts (a caption, a one-sentence brief) get no sign
 SIGNATURE_BYTES = NUM_PERM * 2
 NO_SIGNATURE = bytes(SIGNATURE_BYTES)
 _CHUNK = 4096  # shingles hashed at once: a 5 MB article costs no more memory than a short one
+_PAIRS_AT_ONCE = 1 << 16  # candidate pairs compared at once (32 MB of signatures)
 
 # Part of the on-disk format (generations.FORMAT_VERSION): other permutations, other signatures.
 _RANDOM = np.random.default_rng(20261203)
@@ -64,22 +65,53 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 def labels(signatures: np.ndarray, live: np.ndarray) -> np.ndarray:
     """A story label for each article (the smallest docnum of its story; its own without one).
 
-    ``signatures``: (articles, NUM_PERM) uint16; rows of zeros have no signature.
+    ``signatures``: (articles, NUM_PERM) uint16; rows of zeros have no signature. Memory stays
+    bounded: candidate pairs are checked ``_PAIRS_AT_ONCE`` at a time.
     """
-    n = len(signatures)
     usable = np.flatnonzero(live & signatures.any(axis=1))
-    pairs = _candidates(signatures, usable)
-    if len(pairs):
-        agree = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1)
-        pairs = pairs[agree >= SIMILARITY]
-    return _components(n, pairs).astype(np.int32)
+    codes = _candidates(signatures, usable)
+    needed = int(np.ceil(SIMILARITY * NUM_PERM))
+    near = []
+    for start in range(0, len(codes), _PAIRS_AT_ONCE):
+        chunk = codes[start : start + _PAIRS_AT_ONCE]
+        first, second = chunk >> 32, chunk & 0xFFFFFFFF
+        agree = np.count_nonzero(signatures[first] == signatures[second], axis=1)
+        near.append(chunk[agree >= needed])
+    pairs = np.concatenate(near) if near else np.empty(0, np.int64)
+    return _components(len(signatures), pairs >> 32, pairs & 0xFFFFFFFF).astype(np.int32)
 
 
-def _components(n: int, pairs: np.ndarray) -> np.ndarray:
-    """The smallest member of each article's connected component (union-find in numpy: link each
-    pair's roots to the smaller one, then jump pointers until every pair shares a root)."""
+def _candidates(signatures: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Pairs that share a band, each once, coded ``low << 32 | high``: neighbours in each band's
+    sorted order, and each article with the first of its run (so a run of true copies is linked
+    even with strangers among it)."""
+    found = []
+    for band in range(0, NUM_PERM, BAND_ROWS):
+        rows = signatures[usable, band : band + BAND_ROWS].astype(np.uint32)
+        key = rows[:, 0] << np.uint32(16) | rows[:, 1]
+        order = np.argsort(key)
+        ranked, docs = key[order], usable[order]
+        same = ranked[1:] == ranked[:-1]
+        if not same.any():
+            continue
+        found.append(_code(docs[:-1][same], docs[1:][same]))
+        run_start = np.maximum.accumulate(np.where(np.r_[True, ~same], np.arange(len(docs)), 0))
+        firsts = docs[run_start]
+        linked = firsts != docs
+        found.append(_code(firsts[linked], docs[linked]))
+    return np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+
+
+def _code(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    return np.minimum(a, b) << 32 | np.maximum(a, b)
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest member of each article's connected component, given edges ``a[i]``–``b[i]``
+    (union-find in numpy: link each edge's roots to the smaller one, then jump pointers until
+    every edge's ends share a root)."""
     root = np.arange(n)
-    a, b = pairs[:, 0], pairs[:, 1]
     while True:
         ra, rb = root[a], root[b]
         if (ra == rb).all():
@@ -89,23 +121,3 @@ def _components(n: int, pairs: np.ndarray) -> np.ndarray:
         np.minimum.at(root, rb, low)
         while not np.array_equal(jumped := root[root], root):
             root = jumped
-
-
-def _candidates(signatures: np.ndarray, usable: np.ndarray) -> np.ndarray:
-    """(i, j) pairs that share a band: neighbours in each band's sorted order, and each article
-    with the first of its run (so a run of true copies is linked even with strangers among it)."""
-    found = []
-    for band in range(0, NUM_PERM, BAND_ROWS):
-        rows = signatures[usable, band : band + BAND_ROWS].astype(np.uint64)
-        key = rows[:, 0] << np.uint64(16) | rows[:, 1]
-        order = np.argsort(key, kind="stable")
-        ranked, docs = key[order], usable[order]
-        same = ranked[1:] == ranked[:-1]
-        found.append(np.column_stack((docs[:-1][same], docs[1:][same])))
-        run_start = np.maximum.accumulate(np.where(np.r_[True, ~same], np.arange(len(docs)), 0))
-        firsts = docs[run_start]
-        linked = firsts != docs
-        found.append(np.column_stack((firsts[linked], docs[linked])))
-    if not found:
-        return np.empty((0, 2), np.int64)
-    return np.unique(np.concatenate(found), axis=0)

@@ -80,6 +80,22 @@ def test_freshness_benchmark_times_an_article_from_the_feed_to_the_search_api():
 
 
 @pytest.mark.usefixtures("shared_dir")
+def test_typing_benchmark_compares_telex_and_vni_top_hits_and_the_dont_touch_set():
+    out = quick("typing_residue.py")
+    assert "| telex | 30 |" in out and "| vni | 30 |" in out
+    assert "Don't-touch:" in out and "| rule | don't-touch changed |" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
+def test_encodings_benchmark_round_trips_each_legacy_encoding_and_checks_clean_records():
+    out = quick("encodings.py")
+    assert all(
+        f"| {name} |" in out for name in ("windows-1258", "tcvn3", "vni-windows", "utf-8-as-windows-1252")
+    )
+    assert "Clean check: 2,000 records" in out
+
+
+@pytest.mark.usefixtures("shared_dir")
 def test_story_benchmark_reports_pair_precision_copies_grouped_and_cost():
     out = quick("stories.py")
     assert "share a VMDS cluster" in out and "10% of words changed grouped" in out and "signature" in out

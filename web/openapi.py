@@ -68,6 +68,23 @@ FACETS = _closed(
         "categories": {**COUNTS, "description": "Articles per category."},
     }
 )
+REWRITE = _closed(
+    {
+        "typed": {"type": "string", "description": "The word(s) as typed."},
+        "searched": {"type": "string", "description": "What they were searched as."},
+        "how": {
+            "type": "string",
+            "enum": ["telex", "vni", "same", "synonyms"],
+            "description": "telex/vni: typed with the input method off; same: a form of a name, searched "
+            "as its first form; synonyms: a synonyms entry (the form typed ranks first).",
+        },
+        "also": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The other forms an article may hold instead.",
+        },
+    }
+)
 SEARCH_RESPONSE = _closed(
     {
         "query": {"type": "string"},
@@ -104,6 +121,17 @@ SEARCH_RESPONSE = _closed(
             "type": "boolean",
             "description": "The request's work budget ran out before every candidate's word order "
             "was checked: some results hold a word's syllables, not necessarily together.",
+        },
+        "searched": {
+            **NULLABLE_STRING,
+            "description": "The query as searched, when words of it were rewritten (see `rewrites`): "
+            "the page shows it as 'Đang tìm: …'. Null when searched as typed.",
+        },
+        "rewrites": {
+            "type": "array",
+            "items": REWRITE,
+            "description": "Each word searched otherwise than typed: Telex/VNI decoded, or a form "
+            "of a synonyms entry.",
         },
         "stories": {
             "type": ["integer", "null"],

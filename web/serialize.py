@@ -50,6 +50,8 @@ def results_json(results: search.Results) -> dict[str, Any]:
         "dropped": list(results.dropped),
         "min_words": results.min_words,
         "approximate": results.approximate,
+        "searched": results.searched,
+        "rewrites": [{**r, "also": list(r["also"])} for r in results.rewrites],
         "stories": results.stories,
     }
 

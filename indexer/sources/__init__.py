@@ -7,13 +7,15 @@ origin names the file (and line), so nothing in the input is dropped without a r
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from indexer import encodings
 from indexer.records import Record, Rejection
 from indexer.sources import csv_rows, html_page, jsonl, portal_text
 
@@ -47,6 +49,42 @@ class SourceFile:
     format: str
     problem: str | None = None
     detail: str = ""
+    encoding: str = encodings.UTF8  # what its bytes are (``detect_encodings``)
+    detected: str = ""  # how the encoding was decided, for the report
+    forced: bool = False  # named with --encoding: taken as is, no record repaired
+
+
+REPAIRED_FIELDS = ("title", "summary", "body", "category")
+
+
+def detect_encodings(files: list[SourceFile], forced: str | None = None) -> list[SourceFile]:
+    """Each file with its encoding: ``forced`` when given, else decided on its first bytes
+    (``indexer.encodings.detect``); a file no encoding reads clearly gets a ``problem`` instead."""
+    out = []
+    for source in files:
+        if source.problem:
+            out.append(source)
+        elif forced:
+            out.append(replace(source, encoding=forced, detected=f"{forced} (--encoding)", forced=True))
+        else:
+            out.append(_detected(source))
+    return out
+
+
+def _detected(source: SourceFile) -> SourceFile:
+    try:
+        with _open(source.path) as stream:
+            sample = stream.read(encodings.SAMPLE_BYTES)
+    except (OSError, EOFError, zlib.error):
+        return source  # reading it reports why
+    found = encodings.detect(sample)
+    if isinstance(found, encodings.Undecided):
+        return replace(source, problem="encoding undecided", detail=str(found))
+    return replace(source, encoding=found.encoding, detected=str(found))
+
+
+def _open(path: Path) -> BinaryIO:
+    return (gzip.open if path.name.lower().endswith(".gz") else open)(path, "rb")
 
 
 def _format_of(path: Path) -> str | None:
@@ -123,15 +161,52 @@ def _read_file(source: SourceFile) -> Iterator[Record | Rejection]:
     if source.problem:
         yield Rejection(name, source.problem, source.detail)
         return
-    opener = gzip.open if source.path.name.lower().endswith(".gz") else open
     produced = False
     try:
-        with opener(source.path, "rb") as stream:
+        with _open(source.path) as raw:
+            stream = raw if source.encoding == encodings.UTF8 else _Transcoded.reader(raw, source.encoding)
             for item in READERS[source.format](name, stream):
                 produced = True
-                yield item
+                yield item if source.forced or isinstance(item, Rejection) else _repaired(item)
     except (OSError, EOFError, zlib.error) as exc:
         produced = True
         yield Rejection(name, "unreadable file", str(exc) or type(exc).__name__)
     if not produced:
         yield Rejection(name, "empty file")
+
+
+def _repaired(record: Record) -> Record:
+    """A record whose text reads as mojibake or legacy text shown as Windows-1252, repaired."""
+    fields, how = encodings.repair_fields(dict(record.fields), REPAIRED_FIELDS)
+    return record if how is None else Record(record.origin, fields, how)
+
+
+class _Transcoded(io.RawIOBase):
+    """A legacy-encoded byte stream read as UTF-8, a line (at most ``CHUNK`` bytes) at a time."""
+
+    CHUNK = 1 << 20
+
+    @classmethod
+    def reader(cls, raw: BinaryIO, encoding: str) -> BinaryIO:
+        return io.BufferedReader(cls(raw, encoding))
+
+    def __init__(self, raw: BinaryIO, encoding: str):
+        self.raw, self.encoding, self.pending, self.held = raw, encoding, b"", b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending:
+            chunk = self.raw.readline(self.CHUNK)
+            line, self.held = self.held + chunk, b""
+            if not line:
+                return 0
+            if (
+                chunk and not chunk.endswith(b"\n") and line[-1] in encodings.PAIR_STARTS
+            ):  # its mark may follow
+                line, self.held = line[:-1], line[-1:]
+            self.pending = encodings.decode(line, self.encoding).encode("utf-8")
+        size = min(len(buffer), len(self.pending))
+        buffer[:size], self.pending = self.pending[:size], self.pending[size:]
+        return size
