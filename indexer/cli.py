@@ -20,6 +20,7 @@ import search
 from indexer.article import MAX_BODY_BYTES, MAX_CHARS, OLDEST_YEAR
 from indexer.dates import DateError, parse_date
 from indexer.encodings import ENCODINGS, UTF8
+from indexer.follow.settings import Settings as FollowSettings
 from indexer.ingest import Scan, failed_analysis, scan, winners
 from indexer.progress import progress
 from indexer.records import Rejection
@@ -507,3 +508,143 @@ def stats(index_dir: Path, as_json: bool) -> None:
     click.echo(f"categories  {len(info['categories'])}")
     for name, count in sorted(info["categories"].items(), key=lambda item: (-item[1], item[0])):
         click.echo(f"  {count:>8,}  {name}")
+
+
+FOLLOW_HELP = """
+SOURCE is the URL of an RSS/Atom feed, a sitemap, a news sitemap or a sitemap index (the kind is
+read from the document). Sources may also be listed in a TOML config file (--config), with any
+setting: a [follow] table such as
+
+\b
+    [follow]
+    sources = ["https://portal.example/rss/tin-moi.rss",
+               "https://portal.example/sitemap_index.xml"]
+    feed_interval = 20.0
+    host_interval = 1.0
+
+Settings and their defaults: {settings}.
+
+State (pages seen, their lastmod, ETag and Last-Modified, last errors) is kept in
+follow.sqlite3 in the index directory, counters for Prometheus in follow.prom beside it.
+SIGTERM or Ctrl-C stops after the page in hand: the batch is committed, the state saved.
+"""
+
+
+@main.command()
+@index_option
+@click.argument("sources", metavar="SOURCE...", nargs=-1)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="VNSEARCH_FOLLOW_CONFIG",
+    show_envvar=True,
+    help="TOML file with sources and settings (options given here win).",
+)
+@click.option("--feed-interval", type=click.FloatRange(min=0.1), help="Seconds between polls of a feed.")
+@click.option(
+    "--sitemap-interval", type=click.FloatRange(min=0.1), help="Seconds between polls of a sitemap."
+)
+@click.option(
+    "--host-interval", type=click.FloatRange(min=0.0), help="Seconds between two requests to one host."
+)
+@click.option("--batch-size", type=click.IntRange(min=1), help="Articles per commit at most.")
+@click.option("--batch-seconds", type=click.FloatRange(min=0.0), help="Commit a batch at most this late.")
+@click.option("--once", is_flag=True, help="Poll every source once, fetch what is due, commit and exit.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every poll and commit, not only problems.")
+def follow(
+    index_dir: Path,
+    sources: tuple[str, ...],
+    config_path: Path | None,
+    once: bool,
+    verbose: bool,
+    **overrides: float | int | None,
+) -> None:
+    """Keep the index fresh: poll feeds and sitemaps, fetch new and changed articles, index them.
+
+    Runs until stopped (SIGTERM, Ctrl-C), politely: robots.txt is obeyed, one request at a time
+    per host, pages are fetched again only when their source lists a newer date and then with
+    conditional GET. A source or page that fails (malformed XML, 404, too slow, a redirect loop)
+    is logged with its URL and skipped; nothing already indexed is removed.
+    """
+    import logging
+    import signal
+
+    from indexer.follow import settings as follow_settings
+    from indexer.follow.runner import Follower  # feedparser, urllib3: only for this command
+
+    try:
+        base = follow_settings.load(config_path) if config_path else FollowSettings()
+    except follow_settings.ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--config") from None
+    settings = base.merged(**overrides)
+    if sources:
+        settings = settings.merged(sources=tuple(dict.fromkeys((*settings.sources, *sources))))
+    bad = [url for url in settings.sources if not re.match(r"https?://[^/\s]+", url)]
+    if bad:
+        raise click.BadParameter(f"not an http(s) URL: {bad[0]}", param_hint="SOURCE")
+    if not settings.sources:
+        raise click.UsageError("name at least one feed or sitemap URL (or a --config file listing them)")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    follower = Follower(index_dir, settings)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: follower.stop())
+    click.echo(f"vnsearch: following {len(settings.sources)} source(s) into {index_dir}", err=True)
+    follower.run(once=once)
+
+
+follow.epilog = FOLLOW_HELP.format(  # the defaults, read from the one place they are declared
+    settings=", ".join(
+        f"{name} {value:,}"
+        for name, value in vars(FollowSettings()).items()
+        if isinstance(value, int | float)
+    )
+)
+
+
+@main.command()
+@index_option
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True, help="Days to look back.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Queries per list.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="VNSEARCH_ANALYTICS_DB",
+    show_envvar=True,
+    help="Search log  [default: analytics.sqlite3 in the index directory]",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def report(index_dir: Path, days: int, top: int, db_path: Path | None, as_json: bool) -> None:
+    """What readers searched for: top queries, queries that found nothing, the share typed
+    without diacritics and the share answered with words left out (relaxed).
+
+    Counts first pages of searches with words, from the page and the API (`vnsearch serve`
+    records them unless VNSEARCH_ANALYTICS=0).
+    """
+    path = db_path or index_dir / search.analytics.FILE_NAME
+    if not path.exists():
+        _fail(f"no search log at {path}: `vnsearch serve` writes it as readers search", EXIT_ERROR)
+    info = search.analytics.report(path, days=days, top=top)
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    searches = info["searches"]
+    click.echo(f"searches   {searches:,} in the last {days} day(s), since {info['since']}")
+    click.echo(f"requests   {info['requests']:,} (later pages and searches without words included)")
+    shares = {"no diacritics": "share_unaccented", "relaxed": "share_relaxed", "no results": "share_zero"}
+    for label, key in shares.items():
+        click.echo(f"{label:<14} {info[key]:.1%}")
+    for title, key in (("Top queries", "top"), ("Queries that found nothing", "zero_results")):
+        click.echo(f"\n{title}:")
+        rows = info[key]
+        if not rows:
+            click.echo("  (none)")
+        for row in rows:
+            extra = f"  relaxed {row['relaxed']:,}" if key == "top" and row["relaxed"] else ""
+            zero = f"  no results {row['zero']:,}" if key == "top" and row["zero"] else ""
+            click.echo(f"  {row['count']:>7,}  {row['query']}{extra}{zero}")

@@ -26,9 +26,11 @@ Articles are mappings with ``id`` (required), ``title``, ``summary``, ``body``, 
 ``MAX_COMPLETIONS``) from the words and title phrases of the index (``search.complete``).
 
 ``search.limits`` declares the request limits (query length, page size, depth) every layer uses.
+``search.analytics`` is the log of what readers searched for (written by web/, read by
+``vnsearch report``).
 """
 
-from search import limits
+from search import analytics, limits
 from search.complete import MAX_COMPLETIONS
 from search.errors import (
     GenerationCopyError,
@@ -60,6 +62,7 @@ __all__ = [
     "QueryError",
     "Results",
     "SearchError",
+    "analytics",
     "Synonyms",
     "SynonymsError",
     "is_syllable",

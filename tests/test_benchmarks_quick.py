@@ -74,6 +74,11 @@ def test_question_benchmark_reports_mrr_as_written_and_folded():
     assert "| as written |" in out and "| no diacritics |" in out and "MRR@10" in out
 
 
+def test_freshness_benchmark_times_an_article_from_the_feed_to_the_search_api():
+    out = quick("freshness.py")
+    assert "| trial | wait for the poll s |" in out and "Target ≤ 60 s: met" in out
+
+
 @pytest.mark.usefixtures("shared_dir")
 def test_typing_benchmark_compares_telex_and_vni_top_hits_and_the_dont_touch_set():
     out = quick("typing_residue.py")

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from web import api, caching, cors, errors, feed, formatting, pages, security
+from web import analytics, api, caching, cors, errors, feed, formatting, metrics, pages, security
 from web.index import IndexHolder
 
 DEFAULTS: dict[str, Any] = {
@@ -45,4 +45,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Compress(app)
     caching.register(app)  # after Compress: its after_request runs first
     cors.register(app)
+    analytics.init_app(app)  # VNSEARCH_ANALYTICS=0 turns the search log off
+    metrics.init_app(app)
     return app

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from search import MAX_COMPLETIONS, limits
+from web import analytics
 from web.index import current_index, nothing_found, run_search
 from web.openapi import openapi_document
 from web.params import ParamError, parse_search_args, parse_size, parse_typed
@@ -39,11 +40,13 @@ def search() -> dict[str, Any]:
         notice = f"Chỉ xem được {limits.MAX_DEPTH} kết quả đầu tiên; hãy thu hẹp tìm kiếm."
         return results_json(dataclasses.replace(counted, page=params.page, hits=[]), notice=notice)
     try:
-        return results_json(run_search(params))
+        results = run_search(params)
     except ParamError as error:
         if error.param not in ("q", "story"):  # no word to search for; no article with that id
             raise
         return results_json(nothing_found(params), notice=error.message)
+    analytics.record("api", params, results)
+    return results_json(results)
 
 
 @get("/api/suggest")

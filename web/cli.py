@@ -49,9 +49,16 @@ def bind_address(host: str, port: int) -> str:
     help="Worker processes  [default: number of CPU cores]",
 )
 @click.option(
+    "--analytics/--no-analytics",
+    default=None,
+    help="Record searches for `vnsearch report` (sets VNSEARCH_ANALYTICS)  [default: on]",
+)
+@click.option(
     "--synonyms", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your synonyms file."
 )
-def serve(index_dir: Path, host: str, port: int, workers: int | None, synonyms: Path | None) -> None:
+def serve(
+    index_dir: Path, host: str, port: int, workers: int | None, analytics: bool | None, synonyms: Path | None
+) -> None:
     """Serve the search page and the JSON API with gunicorn.
 
     Replaces this process with gunicorn, so signals (Ctrl-C, SIGTERM for a graceful stop,
@@ -63,6 +70,8 @@ def serve(index_dir: Path, host: str, port: int, workers: int | None, synonyms: 
     os.environ["VNSEARCH_BIND"] = bind_address(host, port)
     if workers is not None:
         os.environ["VNSEARCH_WORKERS"] = str(workers)
+    if analytics is not None:
+        os.environ["VNSEARCH_ANALYTICS"] = "1" if analytics else "0"
     if synonyms is not None:  # read by every worker's search.Index, again whenever it changes
         os.environ["VNSEARCH_SYNONYMS"] = str(synonyms.resolve())
     argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 import search
+from web import analytics
 from web.charts import chosen_year, month_chart, year_chart
 from web.feed import feed_url
 from web.index import current_index, run_search
@@ -36,6 +37,8 @@ def search_page() -> str | Response:
     if any(not value.strip() for value in request.args.values()) or _swapped(params):
         return redirect(search_url(params, page=params.page))
     results = None if params.is_blank else run_search(params)
+    if results is not None:
+        analytics.record("page", params, results)
     return render_search(params, results)
 
 
