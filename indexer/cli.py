@@ -88,6 +88,18 @@ WRITE_STATUS_HELP = {
         (EXIT_USAGE, "usage error, or a query the search core rejects"),
     ),
     "stats": exit_status_help((0, "done"), (EXIT_ERROR, "unusable index"), _USAGE),
+    "activate": exit_status_help(
+        (0, "the copied generation is current"),
+        (EXIT_ERROR, "refused: a partial, still-copying or corrupt copy (the current one keeps serving)"),
+        _USAGE,
+        _LOCKED,
+    ),
+    "follow": exit_status_help(
+        (0, "stopped (SIGTERM, Ctrl-C) or, with --once, done"),
+        (EXIT_ERROR, "an unusable index or an error of the command itself"),
+        _USAGE,
+    ),
+    "report": exit_status_help((0, "reported"), (EXIT_ERROR, "no search log yet"), _USAGE),
 }
 _MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.S)
 
@@ -276,7 +288,9 @@ def add(
     _exit_status(plan)
 
 
-@main.command(epilog=WRITE_STATUS_HELP["delete"], short_help="Delete articles by id.")
+@main.command(
+    epilog=WRITE_STATUS_HELP["activate"], short_help="Verify a copied generation and make it current."
+)
 @index_option
 @click.argument("generation")
 def activate(index_dir: Path, generation: str) -> None:
@@ -297,7 +311,7 @@ def activate(index_dir: Path, generation: str) -> None:
     )
 
 
-@main.command(epilog=EXIT_STATUS_HELP)
+@main.command(epilog=WRITE_STATUS_HELP["delete"], short_help="Delete articles by id.")
 @index_option
 @click.argument("ids", metavar="ID...", nargs=-1, required=True)
 def delete(index_dir: Path, ids: tuple[str, ...]) -> None:
@@ -530,7 +544,7 @@ SIGTERM or Ctrl-C stops after the page in hand: the batch is committed, the stat
 """
 
 
-@main.command()
+@main.command(epilog=WRITE_STATUS_HELP["follow"], short_help="Keep the index fresh from feeds and sitemaps.")
 @index_option
 @click.argument("sources", metavar="SOURCE...", nargs=-1)
 @click.option(
@@ -606,7 +620,9 @@ follow.epilog = FOLLOW_HELP.format(  # the defaults, read from the one place the
 )
 
 
-@main.command()
+@main.command(
+    epilog=WRITE_STATUS_HELP["report"], short_help="What readers searched for, and what they did not find."
+)
 @index_option
 @click.option("--days", type=click.IntRange(min=1), default=7, show_default=True, help="Days to look back.")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Queries per list.")
