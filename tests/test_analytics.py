@@ -107,6 +107,27 @@ def test_several_processes_write_one_log(tmp_path):
     assert analytics.report(path)["searches"] == 9000
 
 
+def _record_together(path, barrier) -> None:
+    barrier.wait(10)
+    logged(path, ("lũ quét", 2, False, {}, "api"))
+
+
+def test_workers_writing_their_first_searches_together_into_a_new_log_lose_none(tmp_path):
+    """Two gunicorn workers stopped at once both create the log: SQLite refuses the switch to
+    WAL at once (not after the busy timeout) while the other creates the file."""
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(40):
+        path = tmp_path / f"{round_}.sqlite3"
+        barrier = ctx.Barrier(3)
+        procs = [ctx.Process(target=_record_together, args=(path, barrier)) for _ in range(3)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(60)
+        assert [proc.exitcode for proc in procs] == [0, 0, 0]
+        assert analytics.report(path)["requests"] == 3, f"round {round_}"
+
+
 @pytest.fixture
 def app(tmp_path_factory, tmp_path):
     app = create_app({"INDEX": str(shared_index(tmp_path_factory)), "ANALYTICS_DB": str(tmp_path / "l.db")})
