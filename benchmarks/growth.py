@@ -91,18 +91,17 @@ def measure(index: Path, n_mix: int) -> dict:
 
 
 def _memory() -> dict:
-    """RSS, its private part and PSS (kB → MB) of this process (mapped index pages are shared)."""
+    """This process's RSS split (kB → MB) into its heap (anonymous memory: each worker's own) and
+    mapped index pages (file-backed: in the page cache, shared by every worker of a node). A lone
+    process counts its mapped pages as private too, so "private" would not tell them apart."""
     fields = {}
     with open("/proc/self/smaps_rollup") as fh:
         for line in fh:
             parts = line.split()
-            if parts and parts[0].rstrip(":") in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+            if parts and parts[0].rstrip(":") in ("Rss", "Anonymous"):
                 fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
-    return {
-        "rss_mb": fields["Rss"],
-        "pss_mb": fields["Pss"],
-        "private_mb": fields["Private_Clean"] + fields["Private_Dirty"],
-    }
+    rss, heap = fields["Rss"], fields["Anonymous"]
+    return {"rss_mb": rss, "heap_mb": heap, "mapped_mb": rss - heap}
 
 
 def fit(ns: list[int], ys: list[float]) -> tuple[float, float]:
@@ -111,6 +110,11 @@ def fit(ns: list[int], ys: list[float]) -> tuple[float, float]:
     mx, my = statistics.fmean(xs), statistics.fmean(ls)
     b = sum((x - mx) * (y - my) for x, y in zip(xs, ls, strict=True)) / sum((x - mx) ** 2 for x in xs)
     return math.exp(my - b * mx), b
+
+
+def _reach(a: float, b: float) -> float:
+    """Articles at which a × N^b reaches the p95 limit (infinite if it does not grow)."""
+    return (P95_LIMIT_MS / a) ** (1 / b) if b > 0 else math.inf
 
 
 def render(rows: list[dict], command: str, n_mix: int) -> str:
@@ -123,17 +127,18 @@ def render(rows: list[dict], command: str, n_mix: int) -> str:
         "Each size is an even sample of the whole shared corpus; the same "
         f"{rows[0]['queries']} queries (querymix.py, n={n_mix}) one at a time through `search.Index` "
         "(result cache off), after one warm-up pass. Worker memory: the searching process after the "
-        "run (RSS = private + mapped index pages, which every worker of a node shares; PSS).",
+        "run: its RSS, split into heap (anonymous memory, each worker's own) and mapped index pages "
+        "(file-backed, in the page cache: paid once per node, shared by its workers).",
         "",
         "| articles | build s | build peak RSS MB (largest process) | index MB | segments | p50 ms | p95 ms "
-        "| mean ms | worker RSS MB | private MB | PSS MB |",
+        "| mean ms | worker RSS MB | heap MB | mapped index MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         out.append(
             f"| {r['articles']:,} | {r['build_s']:.0f} | {r['build_rss_mb']:.0f} | {r['index_mb']:.0f} "
             f"| {r['segments']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['mean']:.1f} | {r['rss_mb']:.0f} "
-            f"| {r['private_mb']:.0f} | {r['pss_mb']:.0f} |"
+            f"| {r['heap_mb']:.0f} | {r['mapped_mb']:.0f} |"
         )
     if len(rows) >= 2:
         out += [
@@ -147,17 +152,20 @@ def render(rows: list[dict], command: str, n_mix: int) -> str:
             ("p50", "p50 ms"),
             ("p95", "p95 ms"),
             ("index_mb", "index MB"),
-            ("private_mb", "worker private MB"),
+            ("heap_mb", "worker heap MB"),
             ("build_s", "build s"),
         ):
             a, b = fit(ns, [r[key] for r in rows])
             out.append(f"| {label} | {b:.2f} | {a * 1e6**b:,.0f} |")
         a, b = fit(ns, [r["p95"] for r in rows])
-        limit = (P95_LIMIT_MS / a) ** (1 / b) if b > 0 else math.inf
+        last, before = rows[-1], rows[-2]
+        slope = math.log(last["p95"] / before["p95"]) / math.log(last["articles"] / before["articles"])
         out += [
             "",
-            f"p95 reaches {P95_LIMIT_MS:.0f} ms at about {limit:,.0f} articles by this fit "
-            "(one query at a time; concurrent load adds queueing, see http_load.md).",
+            f"p95 reaches {P95_LIMIT_MS:.0f} ms at about {_reach(a, b):,.0f} articles by this fit, and at "
+            f"about {_reach(last['p95'] / last['articles'] ** slope, slope):,.0f} by the growth between the "
+            f"two largest sizes (N^{slope:.2f}): one query at a time; concurrent load adds queueing "
+            "(http_load.md).",
         ]
     for r in rows:
         out.append(f"\n{r['articles']:,}: `vnsearch reindex` said: {r['summary']}")
