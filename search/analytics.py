@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from search.text import exact_key, has_diacritics, nfc
@@ -72,23 +72,20 @@ def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    _when_unlocked(lambda: db.execute("PRAGMA journal_mode=WAL"))
+    _switch_to_wal(db)
     db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable enough for counts, cheaper fsyncs
     db.executescript(_SCHEMA)
     return db
 
 
-def _when_unlocked(statement: Callable[[], object]) -> None:
-    """Run ``statement``, retrying for up to the busy timeout while another connection holds a lock.
-
-    SQLite answers "database is locked" at once, without waiting out the busy timeout, to a switch
-    to WAL while another connection is creating the same file: two workers writing their first
-    searches together.
-    """
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """WAL mode, retried for up to the busy timeout: SQLite refuses the switch with "database is
+    locked" at once, without waiting, while another connection creates the same file (two workers
+    writing their first searches together)."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
-            statement()
+            db.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
