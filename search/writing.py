@@ -108,17 +108,21 @@ def _prepare_worker(jobs, results, parent: int) -> None:
 
 
 def _stop(procs: list, jobs, waiting: _Waiting) -> None:
-    """Workers are done or the work failed: none may outlive this call, and chunks no worker will
-    read must not keep this process from exiting (a queue's feeder thread waits for a reader)."""
+    """Workers are done or the work failed: none may outlive this call, and no queue's feeder
+    thread may keep this process from exiting. The jobs' feeder waits for a reader that is gone;
+    the report that wakes the receiver waits for the queue's write lock, which a worker killed in
+    the middle of a report holds forever."""
     for proc in procs:
         proc.join(timeout=0 if proc.exitcode is not None else 2)
         if proc.is_alive():
             proc.kill()
             proc.join()
-    queues = [jobs, waiting.results] if waiting.close() else [jobs]
-    for q in queues:
+    received = waiting.close()
+    for q in (jobs, waiting.results):
         q.cancel_join_thread()
-        q.close()
+    jobs.close()
+    if received:
+        waiting.results.close()
 
 
 class _Waiting:

@@ -555,3 +555,43 @@ def _raises(call) -> BaseException | None:
     except BaseException as exc:  # the outcome is the test's to judge
         return exc
     return None
+
+
+HELD_WRITE_LOCK = """
+import multiprocessing, os, time
+from search import writing
+
+def hold_the_write_lock(results, holding):
+    results._wlock.acquire()  # what a worker killed in the middle of a report leaves behind
+    holding.set()
+    time.sleep(600)
+
+ctx = multiprocessing.get_context("fork")
+jobs, results, holding = ctx.Queue(), ctx.Queue(), ctx.Event()
+proc = ctx.Process(target=hold_the_write_lock, args=(results, holding), daemon=True)
+proc.start()
+holding.wait(30)
+waiting = writing._Waiting(results, [proc])
+proc.kill()
+try:
+    waiting.take()
+except writing.IndexingError as exc:
+    print("IndexingError:", exc)
+writing._stop([proc], jobs, waiting)
+print("stopped")
+"""
+
+
+def test_a_worker_killed_holding_the_report_lock_does_not_keep_the_command_from_exiting():
+    """Waking the receiver puts a report of our own, whose feeder thread then waits forever for
+    the lock the dead worker held: the exit must not wait for that thread."""
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", HELD_WRITE_LOCK], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process did not exit after its indexing workers were stopped")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "killed by signal 9" in result.stdout and "stopped" in result.stdout, result.stdout
+    assert time.monotonic() - started < 20
