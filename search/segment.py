@@ -127,47 +127,61 @@ def features(sent: list[str]) -> list[list[str]]:
     ("word.lower():hà" for a text value, the name alone for a true flag): two thirds of tagging
     time. Here the strings are built once, straight: a text feature is "name:value" and a flag is
     its name when true and left out when false (crfsuite weighs an attribute by its value, so a
-    false one adds nothing to any label's score). ``tests/test_analysis.py`` checks these are
-    pyvi's features and the labels pyvi's labels.
+    false one adds nothing to any label's score). What a syllable contributes as itself and as a
+    neighbour is made once per distinct syllable (``_attributes``). ``tests/test_analysis.py``
+    checks these are pyvi's features and the labels pyvi's labels.
     """
-    lower = [w.lower() for w in sent]
-    title = [w.istitle() for w in sent]
-    upper = [w.isupper() for w in sent]
+    attrs = [_ATTRIBUTES.get(w) or _attributes(w) for w in sent]
+    lower = [a.lower for a in attrs]
     # Each neighbour pair and triple is looked up once (pyvi does it from both ends).
-    pair = [f"{a} {b}".lower() in _BI_GRAMS for a, b in itertools.pairwise(sent)]
-    triple = [f"{a} {b} {c}".lower() in _TRI_GRAMS for a, b, c in zip(sent, sent[1:], sent[2:], strict=False)]
-    n = len(sent)
+    pair = [f"{a} {b}" in _BI_GRAMS for a, b in itertools.pairwise(lower)]
+    triple = [f"{a} {b} {c}" in _TRI_GRAMS for a, b, c in zip(lower, lower[1:], lower[2:], strict=False)]
+    last = len(sent) - 1
     out = []
-    for i, word in enumerate(sent):
-        item = ["bias", "word.lower():" + lower[i]]
-        if upper[i]:
-            item.append("word.isupper()")
-        if title[i]:
-            item.append("word.istitle()")
-        if word.isdigit():
-            item.append("word.isdigit()")
+    for i, own in enumerate(attrs):
+        item = list(own.itself)
         if i > 0:
-            item.append("-1:word.lower():" + lower[i - 1])
-            if title[i - 1]:
-                item.append("-1:word.istitle()")
-            if upper[i - 1]:
-                item.append("-1:word.isupper()")
+            item += attrs[i - 1].before
             if pair[i - 1]:
                 item.append("-1:word.bi_gram()")
             if i > 1 and triple[i - 2]:
                 item.append("-2:word.tri_gram()")
-        if i < n - 1:
-            item.append("+1:word.lower():" + lower[i + 1])
-            if title[i + 1]:
-                item.append("+1:word.istitle()")
-            if upper[i + 1]:
-                item.append("+1:word.isupper()")
+        if i < last:
+            item += attrs[i + 1].after
             if pair[i]:
                 item.append("+1:word.bi_gram()")
-            if i < n - 2 and triple[i]:
+            if i < last - 1 and triple[i]:
                 item.append("+2:word.tri_gram()")
         out.append(item)
     return out
+
+
+class _Attributes(NamedTuple):
+    """A syllable's CRF attributes: its own, and those it gives the syllable after and before it."""
+
+    lower: str
+    itself: tuple[str, ...]
+    before: tuple[str, ...]  # as the previous syllable ("-1:…")
+    after: tuple[str, ...]  # as the next syllable ("+1:…")
+
+
+_ATTRIBUTES: dict[str, _Attributes] = {}
+ATTRIBUTES_KEPT = 1 << 16  # distinct syllables remembered: the common ones come early in any text
+
+
+def _attributes(word: str) -> _Attributes:
+    lower, title, upper = word.lower(), word.istitle(), word.isupper()
+    flags = [("word.isupper()", upper), ("word.istitle()", title), ("word.isdigit()", word.isdigit())]
+    neighbour = [("word.istitle()", title), ("word.isupper()", upper)]
+    made = _Attributes(
+        lower,
+        ("bias", "word.lower():" + lower, *(name for name, on in flags if on)),
+        ("-1:word.lower():" + lower, *("-1:" + name for name, on in neighbour if on)),
+        ("+1:word.lower():" + lower, *("+1:" + name for name, on in neighbour if on)),
+    )
+    if len(_ATTRIBUTES) < ATTRIBUTES_KEPT:
+        _ATTRIBUTES[word] = made
+    return made
 
 
 def _join(chunk: list[Unit], labels: list[str]) -> list[list[Unit]]:
