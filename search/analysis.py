@@ -25,6 +25,7 @@ Title, summary and body are indexed as one ``text`` field (and its folded twin):
 worker processes); ``Analyzed`` carries them to the Whoosh tokenizer so pyvi never runs twice.
 """
 
+import bisect
 from collections.abc import Iterator, Mapping
 
 from whoosh.analysis import Token, Tokenizer
@@ -136,9 +137,7 @@ def segment_article(article: Mapping) -> dict:
         "texts": texts,
         "text": text,
         "starts": position_starts(text),
-        "text_f": folded(text),
         "title": syllable_tokens(parts["title"]),
-        "title_f": folded(syllable_tokens(parts["title"])),
     }
 
 
@@ -167,20 +166,80 @@ class Analyzed(str):
     weight, and so on; tokens past them all weigh 1.
     """
 
-    tokens: list[TokenTuple]
     boosts: list[tuple[int, float]]
 
     def __new__(cls, text: str, toks: list[TokenTuple], boosts: list[tuple[int, float]] = ()) -> "Analyzed":
         obj = super().__new__(cls, text)
-        obj.tokens = toks
+        obj._tokens = toks
         obj.boosts = list(boosts)
+        obj._groups = None
         return obj
+
+    @property
+    def tokens(self) -> list[TokenTuple]:
+        return self._tokens
 
     def boost(self, start: int) -> float:
         for end, weight in self.boosts:
             if start < end:
                 return weight
         return 1.0
+
+    def groups(self) -> dict[str, tuple[list[int], float]]:
+        """Each key's positions in token order and its summed boost: what its posting is made of.
+
+        One pass over the tokens, each token's boost found by bisecting the boosted ranges."""
+        if self._groups is None:
+            ends = [end for end, _weight in self.boosts]
+            weights_of = [weight for _end, weight in self.boosts] + [1.0]
+            positions: dict[str, list[int]] = {}
+            weights: dict[str, float] = {}
+            for key, pos, start, _end in self.tokens:
+                boost = weights_of[bisect.bisect_right(ends, start)] if ends else 1.0
+                held = positions.get(key)
+                if held is None:
+                    positions[key] = [pos]
+                    weights[key] = boost
+                else:
+                    held.append(pos)
+                    weights[key] += boost
+            self._groups = {key: (poslist, weights[key]) for key, poslist in positions.items()}
+        return self._groups
+
+    def folded(self) -> "FoldedAnalyzed":
+        """The same value keyed for accentless matching (``folded`` tokens)."""
+        return FoldedAnalyzed(self)
+
+
+class FoldedAnalyzed(Analyzed):
+    """An ``Analyzed`` value's folded twin. Its groups merge the exact value's (several exact keys
+    fold to one key, at distinct positions), so the folded field's postings cost a pass over
+    distinct keys instead of a second pass over every token; its tokens are made only when asked
+    for."""
+
+    def __new__(cls, exact: Analyzed) -> "FoldedAnalyzed":
+        obj = super().__new__(cls, str(exact), [], exact.boosts)
+        obj._tokens = None
+        obj._exact = exact
+        return obj
+
+    @property
+    def tokens(self) -> list[TokenTuple]:
+        if self._tokens is None:
+            self._tokens = folded(self._exact.tokens)
+        return self._tokens
+
+    def groups(self) -> dict[str, tuple[list[int], float]]:
+        if self._groups is None:
+            merged: dict[str, tuple[list[int], float]] = {}
+            for key, (positions, weight) in self._exact.groups().items():
+                key = fold(key)
+                held = merged.get(key)
+                merged[key] = (
+                    (positions, weight) if held is None else (sorted(held[0] + positions), held[1] + weight)
+                )
+            self._groups = merged
+        return self._groups
 
 
 def text_boosts(texts: Mapping[str, str]) -> list[tuple[int, float]]:
