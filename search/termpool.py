@@ -17,50 +17,60 @@ from collections.abc import Iterator
 # What one posting and one term cost in memory, in bytes (CPython 3.11, 64-bit): a docnum and a
 # float32 weight in arrays; a value's bytes object (one-byte values are shared singletons) and
 # its pointer; a term's dict entry, key tuple and three containers. 1,500 VietNews articles:
-# estimated at 1.5x what the process grew by (59 MB against 39).
+# estimated at 1.5x what the process grew by (59 MB against 39), when a key was a (field, term) tuple.
 POSTING_BYTES = 8
 VALUE_OVERHEAD = 41
 TERM_BYTES = 420
 
 
 class TermPool:
-    """A stand-in for Whoosh's posting pool in a segment writer (``add``, ``iter_postings``,
-    ``cleanup``), holding each term's postings together."""
+    """A stand-in for Whoosh's posting pool in a segment writer (``iter_postings``, ``cleanup``),
+    holding each term's postings together, per field (a term's key is then its bytes alone, whose
+    hash Python keeps: no key tuple to build and hash per posting). Documents come in through
+    ``whoosh_private.file_document``, a field at a time."""
 
     def __init__(self, limit_bytes: int):
         self.limit_bytes = limit_bytes
         self.size = 0
-        self._terms: dict[tuple[str, bytes], tuple[array, array, list]] = {}
+        self._fields: dict[str, dict[bytes, tuple[array, array, list]]] = {}
 
-    def add(self, item: tuple) -> None:
-        """One posting: (fieldname, term bytes, docnum, weight, value bytes or None)."""
-        fieldname, tbytes, docnum, weight, value = item
-        key = (fieldname, tbytes)
-        postings = self._terms.get(key)
-        if postings is None:
-            postings = self._terms[key] = (array("I"), array("f"), [])
-            self.size += TERM_BYTES + len(tbytes)
-        postings[0].append(docnum)
-        postings[1].append(weight)
-        postings[2].append(value)
-        self.size += POSTING_BYTES + (VALUE_OVERHEAD + len(value) if value and len(value) > 1 else 8)
+    def add_field(self, fieldname: str, docnum: int, items) -> int:
+        """One document's postings in a field, (term bytes, frequency, weight, value bytes or None)
+        each; returns the field's length (the frequencies' sum), as Whoosh counts it."""
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+        size, length = 0, 0
+        for tbytes, freq, weight, value in items:
+            length += freq
+            postings = terms.get(tbytes)
+            if postings is None:
+                postings = terms[tbytes] = (array("I"), array("f"), [])
+                size += TERM_BYTES + len(tbytes)
+            ids, weights, values = postings
+            ids.append(docnum)
+            weights.append(weight)
+            values.append(value)
+            size += POSTING_BYTES + (VALUE_OVERHEAD + len(value) if value and len(value) > 1 else 8)
+        self.size += size
+        return length
 
     def full(self) -> bool:
         return self.size >= self.limit_bytes
 
     def iter_postings(self) -> TermPostings:
-        return TermPostings(self._terms)
+        return TermPostings(self._fields)
 
     def cleanup(self) -> None:
-        self._terms = {}
+        self._fields = {}
         self.size = 0
 
 
 class TermPostings:
     """Every term's postings in Whoosh's posting order (field, then term bytes), a term at a time."""
 
-    def __init__(self, terms: dict[tuple[str, bytes], tuple[array, array, list]]):
-        self._terms = terms
+    def __init__(self, fields: dict[str, dict[bytes, tuple[array, array, list]]]):
+        self._fields = fields
 
     def __iter__(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
         """(field, term, docnum, weight, value) one posting at a time, as Whoosh's pool gives them
@@ -70,6 +80,8 @@ class TermPostings:
                 yield fieldname, tbytes, docnum, weight, value
 
     def terms(self) -> Iterator[tuple[str, bytes, array, array, list]]:
-        for key in sorted(self._terms):
-            ids, weights, values = self._terms[key]
-            yield key[0], key[1], ids, weights, values
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for tbytes in sorted(terms):
+                ids, weights, values = terms[tbytes]
+                yield fieldname, tbytes, ids, weights, values

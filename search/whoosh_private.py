@@ -50,8 +50,16 @@ LEAF_MATCHER_ATTRS = (
 )  # fmt: skip
 FIELD_WRITER_ATTRS = ("_postwriter",)
 # SegmentWriter attributes: its posting pool (replaced by search.termpool.TermPool; Whoosh calls its
-# add, iter_postings and cleanup) and whether it got a document.
-SEGMENT_WRITER_ATTRS = ("pool", "_added", "_finalize_segment", "_close_segment")
+# add, iter_postings and cleanup), whether it got a document, and what file_document uses.
+SEGMENT_WRITER_ATTRS = (
+    "pool",
+    "_added",
+    "_finalize_segment",
+    "_close_segment",
+    "_check_state",
+    "perdocwriter",
+    "docnum",
+)
 CODEC_ATTRS = ("_blocklimit", "_compression", "_inlinelimit")
 COMPOUND_ATTRS = ("_source",)
 BUFFER_FILE_ATTRS = ("_name", "file")
@@ -92,6 +100,33 @@ def segment_writer(ix: whoosh_index.Index, limitmb: int, codec: W3Codec, pool=No
     if pool is not None:
         writer.pool = pool
     return writer
+
+
+def file_document(writer: SegmentWriter, fields: dict) -> None:
+    """``SegmentWriter.add_document`` into a ``TermPool``, each field's postings handed over at once
+    (``TermPool.add_field``): Whoosh's call per posting was most of filing a document. Same stored
+    values, columns and field lengths as Whoosh's; what vnsearch never sends (``_boost`` and
+    ``_stored_`` keys, spelling, term vectors) is refused rather than dropped."""
+    writer._check_state()
+    perdoc, schema, docnum = writer.perdocwriter, writer.schema, writer.docnum
+    perdoc.start_doc(docnum)
+    try:
+        for name in sorted(fields):
+            field, value = schema[name], fields[name]  # an unknown name is Whoosh's KeyError
+            if value is None:
+                continue
+            if field.vector or field.separate_spelling():
+                raise ValueError(f"field {name!r}: file_document writes no term vectors or spelling")
+            length = writer.pool.add_field(name, docnum, field.index(value)) if field.indexed else 0
+            perdoc.add_field(name, field, value if field.stored else None, length if field.scorable else 0)
+            if field.column_type:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+    except Exception:
+        perdoc.cancel_doc()
+        raise
+    perdoc.finish_doc()
+    writer._added = True
+    writer.docnum += 1
 
 
 def finish_segment(writer: SegmentWriter) -> object | None:

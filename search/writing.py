@@ -390,7 +390,7 @@ class PooledSegments:
         if self._writer is None:
             pool = TermPool(POOL_LIMIT_MB * 2**20)
             self._writer = whoosh_private.segment_writer(self._ix, WRITER_LIMIT_MB, CompactCodec(), pool=pool)
-        self._writer.add_document(**doc)
+        whoosh_private.file_document(self._writer, doc)
         if self._writer.pool.full():
             self._done.append(whoosh_private.finish_segment(self._writer))
             self._writer = None

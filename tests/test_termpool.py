@@ -26,13 +26,9 @@ ARTICLES = [
 
 def test_a_pool_gives_each_terms_postings_in_whoosh_order_with_ascending_docnums():
     pool = TermPool(limit_bytes=10**9)
-    for item in [
-        ("text", b"b", 0, 1.0, b"B\x01"),
-        ("text", b"a", 0, 2.0, b"B\x02"),
-        ("id", b"x", 0, 1.0, None),
-    ]:
-        pool.add(item)
-    pool.add(("text", b"b", 1, 3.0, b"B\x05"))
+    assert pool.add_field("text", 0, [(b"b", 1, 1.0, b"B\x01"), (b"a", 2, 2.0, b"B\x02")]) == 3
+    assert pool.add_field("id", 0, [(b"x", 1, 1.0, None)]) == 1
+    pool.add_field("text", 1, [(b"b", 1, 3.0, b"B\x05")])
     terms = [(f, t, list(ids), list(w), v) for f, t, ids, w, v in pool.iter_postings().terms()]
     assert terms == [
         ("id", b"x", [0], [1.0], [None]),
@@ -80,7 +76,52 @@ def test_a_segment_writer_sends_its_postings_to_the_given_pool(tmp_path):
     pool = TermPool(limit_bytes=10**9)
     writer = whoosh_private.segment_writer(gen, 16, CompactCodec(), pool=pool)
     assert not [a for a in whoosh_private.SEGMENT_WRITER_ATTRS if not hasattr(writer, a)]
-    writer.add_document(**writing.document(ARTICLES[1]))
+    whoosh_private.file_document(writer, writing.document(ARTICLES[1]))
     assert writer.pool is pool and pool.size > 0
     segment = whoosh_private.finish_segment(writer)
     assert segment.doc_count() == 1 and pool.size == 0
+
+
+def segment_contents(path, segment) -> dict:
+    """Everything a reader sees of one finished segment: stored fields, field lengths, columns and
+    every posting (docnum, weight, value) of every term."""
+    from whoosh import index as whoosh_index
+    from whoosh.reading import SegmentReader
+
+    gen = whoosh_index.open_dir(str(path))
+    reader = SegmentReader(gen.storage, gen.schema, segment)
+    schema = gen.schema
+    found = {
+        "stored": [reader.stored_fields(d) for d in range(reader.doc_count_all())],
+        "lengths": {
+            f: [reader.doc_field_length(d, f) for d in range(reader.doc_count_all())]
+            for f in schema.scorable_names()
+        },
+        "columns": {f: list(reader.column_reader(f)) for f in schema.names() if reader.has_column(f)},
+        "postings": {},
+    }
+    for field, term in reader.all_terms():
+        m, postings = reader.postings(field, term), []
+        while m.is_active():
+            postings.append((m.id(), m.weight(), m.value()))
+            m.next()
+        found["postings"][field, term] = postings
+    return found
+
+
+def test_filing_a_document_at_once_writes_the_segment_whoosh_would(tmp_path):
+    """whoosh_private.file_document replaces SegmentWriter.add_document for indexing workers."""
+    ix = build(search.Index(tmp_path, workers=1), ARTICLES[:1])
+    from whoosh import index as whoosh_index
+
+    path = tmp_path / "generations" / ix.generation
+    docs = [writing.document(a) for a in ARTICLES]
+    segments = []
+    for pool in (None, TermPool(10**9)):  # Whoosh's own pool and add_document, then ours
+        writer = whoosh_private.segment_writer(whoosh_index.open_dir(str(path)), 16, CompactCodec(), pool)
+        for doc in docs:
+            whoosh_private.file_document(writer, doc) if pool else writer.add_document(**doc)
+        segments.append(whoosh_private.finish_segment(writer))
+    whoosh_way, at_once = (segment_contents(path, s) for s in segments)
+    assert at_once == whoosh_way
+    assert len(at_once["stored"]) == len(ARTICLES) and at_once["postings"] and at_once["columns"]
