@@ -64,10 +64,13 @@ def _uint_code(maximum: int) -> bytes:
     return b"B" if maximum <= 0xFF else b"H" if maximum <= 0xFFFF else b"I"
 
 
+_TYPECODES = {code: code.decode() for code in UINTS}
+
+
 def _uint_bytes(code: bytes, numbers) -> bytes:
     """Little-endian bytes of ``numbers`` as ``UINTS[code]`` (array's native order on every platform
     Whoosh runs on here; its "I" is 4 bytes there)."""
-    return array(code.decode(), numbers).tobytes()
+    return array(_TYPECODES[code], numbers).tobytes()
 
 
 def _deflate(data: bytes, level: int) -> bytes:
@@ -92,9 +95,9 @@ def _encode_ids(ids: array) -> tuple[bytes, bytes]:
 def _encode_weights(weights: array) -> tuple[bytes, bytes]:
     """Whoosh buffers weights as float32; term frequencies with 3x/1.5x boosts are half-units."""
     w = weights.tolist()
-    if all(x == 1.0 for x in w):
+    if w.count(1.0) == len(w):
         return ONES, b""
-    if all(x == w[0] for x in w):
+    if w.count(w[0]) == len(w):
         return CONSTANT, array("f", w[:1]).tobytes()
     halves = [x * 2 for x in w]
     if all(h >= 0 and h.is_integer() for h in halves) and max(halves) <= 0xFFFF:
@@ -127,9 +130,9 @@ class CompactPostingsWriter(W3PostingsWriter):
             chunk = slice(i, i + self._blocklimit)
             self._ids.extend(ids[chunk])
             self._weights.extend(weights[chunk])
-            self._values.extend(v for v in values[chunk] if v)
-            self._maxweight = max(self._maxweight, *weights[chunk])
-            if known := [n for n in lengths[chunk] if n]:
+            self._values.extend(filter(None, values[chunk]))
+            self._maxweight = max(self._maxweight, max(weights[chunk]))
+            if known := list(filter(None, lengths[chunk])):
                 self._minlength = min(known) if self._minlength is None else min(self._minlength, *known)
                 self._maxlength = max(self._maxlength, *known)
 
