@@ -2,11 +2,21 @@
 
 import unicodedata
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from search import highlight
-from search.analysis import compound_key, field_bounds, folded, joined, key_syllables, segment_article, tokens
+from search.analysis import (
+    Analyzed,
+    compound_key,
+    field_bounds,
+    folded,
+    joined,
+    key_syllables,
+    segment_article,
+    text_boosts,
+    tokens,
+)
 from search.codec import pack_increasing, unpack_increasing
 from search.text import fold
 
@@ -158,3 +168,17 @@ def test_importing_search_loads_neither_scikit_learn_nor_scipy():
 
     code = "import sys, search; print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}))"
     assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "[]"
+
+
+@settings(max_examples=100, deadline=None)
+@given(title=text_strategy, summary=text_strategy, body=text_strategy)
+@example(title="Bão và báo, rồi bão", summary="Báo bão", body="bao giờ hết bão? Báo chí đưa tin")
+def test_the_folded_twins_postings_merged_from_the_exact_ones_are_those_of_its_own_tokens(
+    title, summary, body
+):
+    """``Analyzed.folded`` groups by merging the exact groups; it must group as its tokens would."""
+    seg = segment_article({"id": "x", "title": title, "summary": summary, "body": body})
+    exact = Analyzed(joined(seg["texts"]), seg["text"], text_boosts(seg["texts"]))
+    twin = exact.folded()
+    assert twin.tokens == folded(seg["text"])
+    assert twin.groups() == Analyzed(str(exact), folded(seg["text"]), exact.boosts).groups()
