@@ -604,9 +604,8 @@ class CompactPositions(formats.Positions):
 def _analyzed_values(value: Analyzed, field_boost: float) -> list[tuple[str, int, float, bytes]]:
     """``word_values`` for tokens an indexing worker already made and grouped by key: no Whoosh
     Token objects (filing postings once cost as much as segmenting the text)."""
-    keeps = _keeps_positions
     return [
-        (key, len(poslist), weight * field_boost, pack_increasing(poslist) if keeps(key) else b"B")
+        (key, len(poslist), weight * field_boost, pack_increasing(_kept(key, poslist)))
         for key, (poslist, weight) in value.groups().items()
     ]
 

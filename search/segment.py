@@ -166,7 +166,10 @@ class _Attributes(NamedTuple):
 
 
 _ATTRIBUTES: dict[str, _Attributes] = {}
-ATTRIBUTES_KEPT = 1 << 16  # distinct syllables remembered: the common ones come early in any text
+# Distinct syllables remembered, about 640 bytes each (10 MB a process, whatever it segments):
+# 5,000 VietNews articles hold 22,415 distinct units, of which the 16,384 most frequent are 99.8 %
+# of the 2.9 million occurrences, and the common ones come early in any text.
+ATTRIBUTES_KEPT = 1 << 14
 
 
 def _attributes(word: str) -> _Attributes:

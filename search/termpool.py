@@ -16,8 +16,9 @@ from collections.abc import Iterator
 
 # What one posting and one term cost in memory, in bytes (CPython 3.11, 64-bit): a docnum and a
 # float32 weight in arrays; a value's bytes object (one-byte values are shared singletons) and
-# its pointer; a term's dict entry, key tuple and three containers. 1,500 VietNews articles:
-# estimated at 1.5x what the process grew by (59 MB against 39), when a key was a (field, term) tuple.
+# its pointer; a term's dict entry, key and three containers. 1,500 VietNews articles: estimated at
+# 1.5x what the process grew by (59 MB against 39), when a key was a (field, term) tuple; keys are
+# now the term's bytes alone, so the estimate errs further on the high side.
 POSTING_BYTES = 8
 VALUE_OVERHEAD = 41
 TERM_BYTES = 420

@@ -49,8 +49,9 @@ LEAF_MATCHER_ATTRS = (
     "_read_values",
 )  # fmt: skip
 FIELD_WRITER_ATTRS = ("_postwriter",)
-# SegmentWriter attributes: its posting pool (replaced by search.termpool.TermPool; Whoosh calls its
-# add, iter_postings and cleanup), whether it got a document, and what file_document uses.
+# SegmentWriter attributes: its posting pool (replaced by search.termpool.TermPool: Whoosh calls its
+# iter_postings and cleanup, file_document its add_field), whether it got a document, and what
+# file_document uses.
 SEGMENT_WRITER_ATTRS = (
     "pool",
     "_added",

@@ -354,8 +354,8 @@ def _segment_worker(path: str, jobs, results, parent: int) -> None:
 
     What a chunk leaves alive (the pool's postings, until their segment is finished) is frozen out
     of the cyclic garbage collector's reach: its full passes walked the whole growing pool again
-    and again (5–11 % of an 8,000-article worker's CPU, two runs) and never found garbage in it. Whatever is
-    freed later is still freed by reference counting."""
+    and again (5–11 % of an 8,000-article worker's CPU, two runs) and never found garbage in it.
+    Whatever is freed later is still freed by reference counting."""
     _exit_with(parent)
     try:
         segments = PooledSegments(path)

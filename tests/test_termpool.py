@@ -120,7 +120,10 @@ def test_filing_a_document_at_once_writes_the_segment_whoosh_would(tmp_path):
     for pool in (None, TermPool(10**9)):  # Whoosh's own pool and add_document, then ours
         writer = whoosh_private.segment_writer(whoosh_index.open_dir(str(path)), 16, CompactCodec(), pool)
         for doc in docs:
-            whoosh_private.file_document(writer, doc) if pool else writer.add_document(**doc)
+            if pool is None:
+                writer.add_document(**doc)
+            else:
+                whoosh_private.file_document(writer, doc)
         segments.append(whoosh_private.finish_segment(writer))
     whoosh_way, at_once = (segment_contents(path, s) for s in segments)
     assert at_once == whoosh_way
